@@ -1,0 +1,1 @@
+"""Machinery every resource reuses: routing, messages, pagination, ordering, search, filters."""

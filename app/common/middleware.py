@@ -1,0 +1,100 @@
+"""Plain ASGI middleware: trusted proxy headers, request ids and one access-log line each."""
+
+import ipaddress
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_logger = logging.getLogger("app.access")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ProxyHeadersMiddleware:
+    """Apply `X-Forwarded-For`, `-Proto` and `-Host` when the peer is a trusted proxy."""
+
+    def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
+        self.app = app
+        self.trust_all = "*" in trusted
+        self.networks: list[Network] = [
+            ipaddress.ip_network(entry, strict=False) for entry in trusted if entry != "*"
+        ]
+
+    def is_trusted(self, host: str) -> bool:
+        if self.trust_all:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and client and self.is_trusted(client[0]):
+            self._apply_forwarded(scope)
+        await self.app(scope, receive, send)
+
+    def _apply_forwarded(self, scope: Scope) -> None:
+        headers = Headers(scope=scope)
+        proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto in {"http", "https"}:
+            scope["scheme"] = proto
+        host = headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if host:
+            mutable = MutableHeaders(scope=scope)
+            mutable["host"] = host
+        forwarded_for = [h.strip() for h in headers.get("x-forwarded-for", "").split(",")]
+        # The client is the nearest address not itself a trusted proxy.
+        for address in reversed([h for h in forwarded_for if h]):
+            if not self.is_trusted(address):
+                scope["client"] = (address, 0)
+                break
+
+
+class RequestContextMiddleware:
+    """Keep or assign `X-Request-ID`, echo it, and log one JSON line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            access_logger.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                        "client": (scope.get("client") or ("", 0))[0],
+                    },
+                    ensure_ascii=False,
+                )
+            )

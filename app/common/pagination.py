@@ -1,0 +1,97 @@
+"""DRF LimitOffsetPagination: `{count, next, previous, results}` with absolute page links."""
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.query import int64_query
+from app.common.urls import absolute_request_url
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    offset: int
+
+
+class Page(BaseModel, Generic[T]):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[T]
+
+
+def page_request(
+    request: Request,
+    limit: Annotated[
+        int64_query(minimum=1),
+        Query(description="Results per page (default 10; values above the cap of 100 are clipped)."),
+    ] = None,
+    offset: Annotated[
+        int64_query(minimum=0), Query(description="Number of results to skip.")
+    ] = None,
+) -> PageRequest:
+    settings = request.app.state.settings
+    chosen = settings.page_size_default if limit is None else limit
+    return PageRequest(limit=min(chosen, settings.page_size_max), offset=offset or 0)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+async def fetch_page(
+    session: AsyncSession, statement: Select[Any], page: PageRequest
+) -> tuple[int, list[Any]]:
+    """The total count and one page of rows, in two queries whatever the page size."""
+    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
+    count = (await session.execute(count_statement)).scalar_one()
+    if page.offset >= count:
+        return count, []
+    rows = (await session.execute(statement.limit(page.limit).offset(page.offset))).all()
+    return count, list(rows)
+
+
+def build_page(request: Request, page: PageRequest, count: int, results: list[T]) -> Page[T]:
+    return Page(
+        count=count,
+        next=next_link(request, page, count),
+        previous=previous_link(request, page),
+        results=results,
+    )
+
+
+def next_link(request: Request, page: PageRequest, count: int) -> str | None:
+    if page.offset + page.limit >= count:
+        return None
+    url = _replace_query_param(absolute_request_url(request), "limit", page.limit)
+    return _replace_query_param(url, "offset", page.offset + page.limit)
+
+
+def previous_link(request: Request, page: PageRequest) -> str | None:
+    if page.offset <= 0:
+        return None
+    url = _replace_query_param(absolute_request_url(request), "limit", page.limit)
+    if page.offset - page.limit <= 0:
+        return _remove_query_param(url, "offset")
+    return _replace_query_param(url, "offset", page.offset - page.limit)
+
+
+def _replace_query_param(url: str, key: str, value: object) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    params = parse_qs(query, keep_blank_values=True)
+    params[key] = [str(value)]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+
+
+def _remove_query_param(url: str, key: str) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    params = parse_qs(query, keep_blank_values=True)
+    params.pop(key, None)
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))

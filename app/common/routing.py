@@ -1,0 +1,143 @@
+"""Routes in the DRF dialect: both trailing slashes, strict JSON bodies, documented errors."""
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import fastapi
+from fastapi import params
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import (
+    APIError,
+    NotFound,
+    ParseError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    openapi_responses,
+)
+
+# Errors a dependency can raise, so every route that uses it documents them.
+_DEPENDENCY_ERRORS: dict[Callable[..., Any], tuple[type[APIError], ...]] = {}
+
+
+def raises(*errors: type[APIError]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the errors a dependency can raise; routes depending on it document them."""
+
+    def register(dependency: Callable[..., Any]) -> Callable[..., Any]:
+        _DEPENDENCY_ERRORS[dependency] = errors
+        return dependency
+
+    return register
+
+
+class DRFRoute(APIRoute):
+    """A route whose JSON body is parsed as DRF parses it and whose errors are all documented."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        documented = openapi_responses(self._possible_errors())
+        self.responses = {**documented, **self.responses}
+
+    @property
+    def takes_json_body(self) -> bool:
+        return self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
+
+    def _possible_errors(self) -> list[type[APIError]]:
+        dependants = [self.dependant, *_walk(self.dependant)]
+        errors: list[type[APIError]] = []
+        if self.body_field is not None or any(
+            d.query_params or d.header_params for d in dependants
+        ):
+            errors.append(ValidationFailed)
+        if self.takes_json_body:
+            errors += [PayloadTooLarge, UnsupportedMediaType]
+        if any(d.path_params for d in dependants):
+            errors.append(NotFound)
+        for dependant in dependants:
+            if dependant.call is not None:
+                errors += _DEPENDENCY_ERRORS.get(dependant.call, ())
+        return sorted(set(errors), key=lambda error: error.status_code)
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        if not self.takes_json_body:
+            return handler
+
+        async def parse_json_then_handle(request: Request) -> Response:
+            await load_json_body(request)
+            response: Response = await handler(request)
+            return response
+
+        return parse_json_then_handle
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for child in dependant.dependencies:
+        yield child
+        yield from _walk(child)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name}")
+
+
+async def load_json_body(request: Request) -> None:
+    """Parse the body as DRF's JSONParser would, leaving the result where FastAPI reads it.
+
+    An empty body is an empty object, whatever its declared type (a PATCH with nothing to
+    change); any other body must be declared JSON (415) and parse (400 "JSON parse error").
+    """
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if not body.strip():
+        _hand_over_json(request, {})
+        return
+    if content_type and not is_json_media_type(content_type):
+        raise UnsupportedMediaType(content_type)
+    try:
+        parsed = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"JSON parse error - {exc}") from exc
+    _hand_over_json(request, parsed)
+
+
+def _hand_over_json(request: Request, parsed: Any) -> None:
+    """Leave the parsed body where FastAPI's own handler reads it, declared as JSON."""
+    if not is_json_media_type(request.headers.get("content-type", "")):
+        headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+        request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
+        request.__dict__.pop("_headers", None)
+    request.__dict__["_body"] = request.__dict__.get("_body") or b"{}"
+    request.__dict__["_json"] = parsed
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+class APIRouter(fastapi.APIRouter):
+    """Registers every path both with and without its trailing slash, answering each directly.
+
+    The path given is the canonical one (collections end in `/`, items do not); the other
+    spelling is served by the same endpoint and left out of the OpenAPI document.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", DRFRoute)
+        super().__init__(**kwargs)
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().add_api_route(path, endpoint, **kwargs)
+        alternate = path.removesuffix("/") if path.endswith("/") else f"{path}/"
+        if alternate:
+            super().add_api_route(alternate, endpoint, **{**kwargs, "include_in_schema": False})

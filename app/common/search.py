@@ -1,0 +1,68 @@
+"""DRF-style search: terms split on whitespace and commas, quoted phrases kept whole.
+
+Every term must match; a term matches when it is a substring of one of the resource's search
+fields (compared in the normalised `search_text` column) or, when numeric, equals the id.
+"""
+
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Query
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.common.query import INT64_MAX, TextQuery
+from app.common.text import normalize_for_search
+
+# Joins the fields in `search_text`; no term can contain it, so no match spans two fields.
+FIELD_SEPARATOR = "\x1f"
+_TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^\s,"\']+)')
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def split_terms(search: str) -> list[str]:
+    terms = []
+    for quoted_double, quoted_single, bare in _TOKEN.findall(search):
+        term = (quoted_double or quoted_single or bare).replace(FIELD_SEPARATOR, "").strip()
+        if term:
+            terms.append(term)
+    return list(dict.fromkeys(terms))
+
+
+def search_document(values: Iterable[object]) -> str:
+    """The value stored in a resource's `search_text` column."""
+    return FIELD_SEPARATOR.join(normalize_for_search(str(v)) for v in values if v is not None)
+
+
+def term_condition(
+    term: str, search_text: InstrumentedAttribute[str], id_column: InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    normalized = normalize_for_search(term)
+    condition = search_text.contains(normalized, autoescape=True)
+    if normalized.isascii() and normalized.isdigit() and int(normalized) <= INT64_MAX:
+        condition = or_(condition, id_column == int(normalized))
+    return condition
+
+
+def apply_search(
+    statement: S,
+    search: str | None,
+    search_text: InstrumentedAttribute[str],
+    id_column: InstrumentedAttribute[int],
+) -> S:
+    terms = split_terms(search or "")
+    if not terms:
+        return statement
+    return statement.where(and_(*(term_condition(t, search_text, id_column) for t in terms)))
+
+
+def search_description(fields: Iterable[str]) -> str:
+    return (
+        "Terms separated by spaces or commas (quote a phrase to keep it whole); every term "
+        f"must match one of: {', '.join(fields)}."
+    )
+
+
+SearchQuery = Annotated[TextQuery, Query()]

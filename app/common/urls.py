@@ -1,0 +1,16 @@
+"""Absolute URLs as clients see them: the configured public base URL, else the request's own."""
+
+from starlette.requests import Request
+
+
+def public_origin(request: Request) -> str:
+    """`scheme://host[:port]`; trusted proxy headers were already applied to the scope."""
+    configured: str | None = request.app.state.settings.public_base_url
+    if configured:
+        return configured
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def absolute_request_url(request: Request) -> str:
+    query = request.url.query
+    return f"{public_origin(request)}{request.url.path}" + (f"?{query}" if query else "")

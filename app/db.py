@@ -1,0 +1,87 @@
+"""Engine, sessions and the request-scoped unit of work."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Execution option read by the SQLite BEGIN hook: writers take the write lock up front, so a
+# read-then-write transaction waits on the busy timeout instead of failing "database is locked".
+SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        return _create_sqlite_engine(settings)
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.database_connect_timeout},
+    )
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the database file, but not the folder it lives in."""
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
+    ensure_sqlite_directory(settings.database_url)
+    engine = create_async_engine(
+        settings.database_url,
+        connect_args={"timeout": settings.sqlite_busy_timeout},
+    )
+    busy_ms = int(settings.sqlite_busy_timeout * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure_connection(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so SAVEPOINTs and BEGIN IMMEDIATE work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin_transaction(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed before the response is sent (scope="function")."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        if request.method not in SAFE_METHODS:
+            await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+        yield session
+        # An exception thrown in at the yield skips this; closing the session rolls back.
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

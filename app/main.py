@@ -1,0 +1,72 @@
+"""The application factory: settings, database, middleware, error handlers and routers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from app.common.docs import install_docs
+from app.common.middleware import ProxyHeadersMiddleware, RequestContextMiddleware
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+The portfolio section of the website: portfolios, their links, employers, tags, gallery
+images and meta data. Clients written against the original Django REST Framework API work
+unchanged: `Authorization: Token <key>`, DRF error bodies, limit/offset pages, and every path
+answers with or without its trailing slash.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """The endpoint's function name: stable and readable in generated clients."""
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    engine = create_engine(app.state.settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Portfolio API",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        generate_unique_id_function=operation_id,
+        max_body_size=settings.json_body_max_bytes,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_docs(app)
+    app.include_router(health_router)
+
+    # Added innermost first: the request id wraps everything, proxies are resolved before CORS.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
+    app.add_middleware(RequestContextMiddleware)
+    logging.getLogger("app").setLevel(settings.log_level.upper())
+    return app

@@ -1,0 +1,159 @@
+"""Fixtures: a real database built by the real migrations, and clients for the real app.
+
+`DATABASE_URL=postgresql+asyncpg://user@host/any` runs the suite on PostgreSQL: a uniquely named
+database is created on that server and dropped at the end. Otherwise a temporary SQLite file.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import delete, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.main import create_app
+from app.models import Base
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_migrations(database_url: str, revision: str = "head") -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, revision)
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture(scope="session")
+async def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    server = make_url(os.environ["DATABASE_URL"])
+    name = f"portfolio_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(
+        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(database_url: str) -> str:
+    await asyncio.to_thread(run_migrations, database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="test",
+        database_url=migrated_database,
+        media_root=tmp_path_factory.mktemp("media"),
+        cors_origins=["http://spa.example"],
+    )
+
+
+async def started(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for running in started(create_app(settings)):
+        yield running
+
+
+@asynccontextmanager
+async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
+    """Per-test isolation: everything the app commits is a savepoint inside one rollback."""
+    original = app.state.sessionmaker
+    async with app.state.engine.connect() as connection:
+        transaction = await connection.begin()
+        app.state.sessionmaker = async_sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        )
+        try:
+            yield connection
+        finally:
+            app.state.sessionmaker = original
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def db_connection(app: FastAPI) -> AsyncIterator[AsyncConnection]:
+    async with rolled_back(app) as connection:
+        yield connection
+
+
+def make_client(app: FastAPI, **kwargs: object) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, **kwargs)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def client(app: FastAPI, db_connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+async def committing_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Real commits on real connections (for concurrency); every table is emptied afterwards."""
+    async with make_client(app) as http:
+        yield http
+    async with app.state.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO", "BEGIN")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
