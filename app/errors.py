@@ -170,11 +170,24 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     if exc.status_code == 404:
         error = NotFound()
     elif exc.status_code == 405:
-        error = MethodNotAllowed(request.method, exc.headers)
+        allowed = ", ".join(sorted(allowed_methods(request.app.router.routes, request.url.path)))
+        error = MethodNotAllowed(request.method, {"Allow": allowed})
     else:
         error = APIError(str(exc.detail), exc.headers)
         error.status_code = exc.status_code  # type: ignore[misc]
     return _render(error)
+
+
+def allowed_methods(routes: Iterable[Any], path: str) -> set[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI's included-router node
+        if included is not None:
+            methods |= allowed_methods(included.routes, path)
+        elif getattr(route, "methods", None) and route.path_regex.match(path):
+            methods |= set(route.methods)
+    return methods
 
 
 async def handle_integrity_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.common.docs import install_docs
-from app.common.middleware import ProxyHeadersMiddleware, RequestContextMiddleware
+from app.common.middleware import (
+    BodyLimitMiddleware,
+    ProxyHeadersMiddleware,
+    RequestContextMiddleware,
+)
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -50,7 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         redirect_slashes=False,
         generate_unique_id_function=operation_id,
-        max_body_size=settings.json_body_max_bytes,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -66,6 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.json_body_max_bytes,
+        upload_limit=settings.upload_max_bytes,
+    )
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware)
     logging.getLogger("app").setLevel(settings.log_level.upper())

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import PayloadTooLarge
+
 access_logger = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -98,3 +100,62 @@ class RequestContextMiddleware:
                     ensure_ascii=False,
                 )
             )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit while they stream in (413), never buffering them.
+
+    Multipart uploads get the upload limit plus room for the form framing; everything else the
+    JSON limit. A declared Content-Length over the limit is refused before reading a byte.
+    """
+
+    MULTIPART_OVERHEAD = 64 * 1024
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit + self.MULTIPART_OVERHEAD
+
+    def limit_for(self, headers: Headers) -> int:
+        is_multipart = headers.get("content-type", "").lower().startswith("multipart/")
+        return self.upload_limit if is_multipart else self.json_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.limit_for(headers)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge()
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    @staticmethod
+    async def _refuse(send: Send) -> None:
+        error = PayloadTooLarge()
+        body = json.dumps(error.body()).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": error.status_code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
