@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.errors import ServiceUnavailable, raises
 from app.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,6 +74,7 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+@raises(ServiceUnavailable)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed before the response is sent (scope="function")."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker

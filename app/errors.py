@@ -1,8 +1,8 @@
 """One error hierarchy with DRF-shaped bodies, and the handlers that render them."""
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -140,6 +140,26 @@ class ServiceUnavailable(APIError):
     status_code = 503
     default_detail = "Service temporarily unavailable, try again later."
     description = "Database unreachable"
+
+
+# Errors a dependency can raise, so that every route depending on it documents them.
+_DEPENDENCY_ERRORS: dict[Callable[..., Any], tuple[type[APIError], ...]] = {}
+
+D = TypeVar("D", bound=Callable[..., Any])
+
+
+def raises(*errors: type[APIError]) -> Callable[[D], D]:
+    """Declare the errors a dependency can raise; routes depending on it document them."""
+
+    def register(dependency: D) -> D:
+        _DEPENDENCY_ERRORS[dependency] = errors
+        return dependency
+
+    return register
+
+
+def errors_raised_by(dependency: Callable[..., Any]) -> tuple[type[APIError], ...]:
+    return _DEPENDENCY_ERRORS.get(dependency, ())
 
 
 def openapi_responses(errors: Iterable[type[APIError]]) -> dict[int | str, dict[str, Any]]:

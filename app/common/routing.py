@@ -18,22 +18,9 @@ from app.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    errors_raised_by,
     openapi_responses,
 )
-
-# Errors a dependency can raise, so every route that uses it documents them.
-_DEPENDENCY_ERRORS: dict[Callable[..., Any], tuple[type[APIError], ...]] = {}
-
-
-def raises(*errors: type[APIError]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare the errors a dependency can raise; routes depending on it document them."""
-
-    def register(dependency: Callable[..., Any]) -> Callable[..., Any]:
-        _DEPENDENCY_ERRORS[dependency] = errors
-        return dependency
-
-    return register
-
 
 class DRFRoute(APIRoute):
     """A route whose JSON body is parsed as DRF parses it and whose errors are all documented."""
@@ -62,7 +49,7 @@ class DRFRoute(APIRoute):
             errors.append(NotFound)
         for dependant in dependants:
             if dependant.call is not None:
-                errors += _DEPENDENCY_ERRORS.get(dependant.call, ())
+                errors += errors_raised_by(dependant.call)
         return sorted(set(errors), key=lambda error: error.status_code)
 
     def get_route_handler(self) -> Callable[[Request], Any]:
