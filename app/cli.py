@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,6 +43,8 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    if args.migrate:
+        migrate(argparse.Namespace(revision="head"))
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -69,7 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="serve the API with uvicorn")
     serve_parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve_parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve_parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        help="processes (default: $WEB_CONCURRENCY or 1)",
+    )
+    serve_parser.add_argument(
+        "--migrate", action="store_true", help="apply migrations first (container start)"
+    )
     serve_parser.set_defaults(handler=serve)
 
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")

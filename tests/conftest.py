@@ -24,6 +24,8 @@ from sqlalchemy.pool import NullPool
 from app.main import create_app
 from app.models import Base
 from app.settings import Settings
+from tests.common.notes import Note, NoteBase
+from tests.common.notes import router as notes_router
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +44,9 @@ def backend() -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
@@ -157,3 +161,36 @@ def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", counter)
+
+
+# The test-only notes resource (tests/common/notes.py), for the shared list machinery.
+
+
+@pytest.fixture(scope="session")
+async def notes_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    app.include_router(notes_router)
+    async for running in started(app):
+        async with running.state.engine.begin() as connection:
+            await connection.run_sync(NoteBase.metadata.create_all)
+        yield running
+
+
+@pytest.fixture
+async def notes_db(notes_app: FastAPI) -> AsyncIterator[AsyncConnection]:
+    async with rolled_back(notes_app) as connection:
+        yield connection
+
+
+@pytest.fixture
+async def notes(notes_app: FastAPI, notes_db: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(notes_app) as http:
+        yield http
+
+
+@pytest.fixture
+async def committing_notes(notes_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(notes_app) as http:
+        yield http
+    async with notes_app.state.engine.begin() as connection:
+        await connection.execute(delete(Note))

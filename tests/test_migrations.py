@@ -16,8 +16,8 @@ def differences(connection):
         connection,
         opts={
             "compare_type": True,
-            "include_name": lambda name, kind, _parent: not (
-                kind == "table" and name in TEST_ONLY_TABLES
+            "include_name": lambda name, kind, _parent: (
+                not (kind == "table" and name in TEST_ONLY_TABLES)
             ),
         },
     )

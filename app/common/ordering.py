@@ -15,7 +15,9 @@ from app.common.query import TextQuery
 class Ordering:
     fields: tuple[str, ...]  # e.g. ("order", "-created_at", "-id")
 
-    def clauses(self, columns: Mapping[str, InstrumentedAttribute[Any]]) -> list[ColumnElement[Any]]:
+    def clauses(
+        self, columns: Mapping[str, InstrumentedAttribute[Any]]
+    ) -> list[ColumnElement[Any]]:
         return [
             columns[name.lstrip("-")].desc() if name.startswith("-") else columns[name].asc()
             for name in self.fields

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.query import int64_query
+from app.common.query import NonNegativeInt64Query, PositiveInt64Query
 from app.common.urls import absolute_request_url
 
 T = TypeVar("T")
@@ -31,11 +31,13 @@ class Page(BaseModel, Generic[T]):
 def page_request(
     request: Request,
     limit: Annotated[
-        int64_query(minimum=1),
-        Query(description="Results per page (default 10; values above the cap of 100 are clipped)."),
+        PositiveInt64Query,
+        Query(
+            description="Results per page (default 10; values above the cap of 100 are clipped)."
+        ),
     ] = None,
     offset: Annotated[
-        int64_query(minimum=0), Query(description="Number of results to skip.")
+        NonNegativeInt64Query, Query(description="Number of results to skip.")
     ] = None,
 ) -> PageRequest:
     settings = request.app.state.settings
@@ -87,11 +89,15 @@ def _replace_query_param(url: str, key: str, value: object) -> str:
     scheme, netloc, path, query, fragment = urlsplit(url)
     params = parse_qs(query, keep_blank_values=True)
     params[key] = [str(value)]
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+    return urlunsplit(
+        (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
+    )
 
 
 def _remove_query_param(url: str, key: str) -> str:
     scheme, netloc, path, query, fragment = urlsplit(url)
     params = parse_qs(query, keep_blank_values=True)
     params.pop(key, None)
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+    return urlunsplit(
+        (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
+    )

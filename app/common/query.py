@@ -106,15 +106,16 @@ def parse_text(value: Any) -> str | None:
     return None if value is None else _reject_nul(str(value))
 
 
-def int64_query(minimum: int | None = None) -> Any:
+def _int64_schema(minimum: int | None = None) -> WithJsonSchema:
     schema: dict[str, Any] = {"type": "integer", "format": "int64"}
     if minimum is not None:
         schema["minimum"] = minimum
-    parser = int64_parser(INT64_MIN if minimum is None else minimum)
-    return Annotated[int | None, BeforeValidator(parser), WithJsonSchema(schema)]
+    return WithJsonSchema(schema)
 
 
-Int64Query = int64_query()
+Int64Query = Annotated[int | None, BeforeValidator(int64_parser()), _int64_schema()]
+PositiveInt64Query = Annotated[int | None, BeforeValidator(int64_parser(1)), _int64_schema(1)]
+NonNegativeInt64Query = Annotated[int | None, BeforeValidator(int64_parser(0)), _int64_schema(0)]
 Int64ListQuery = Annotated[
     list[int],
     BeforeValidator(parse_int64_list),

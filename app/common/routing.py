@@ -22,6 +22,7 @@ from app.errors import (
     openapi_responses,
 )
 
+
 class DRFRoute(APIRoute):
     """A route whose JSON body is parsed as DRF parses it and whose errors are all documented."""
 

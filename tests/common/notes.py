@@ -63,7 +63,9 @@ class NoteOut(BaseModel):
 
 NoteId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ORDERING_FIELDS = ("id", "title", "rank", "created_at", "updated_at")
-NoteOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("rank", "-created_at")))]
+NoteOrdering = Annotated[
+    Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("rank", "-created_at")))
+]
 COLUMNS: dict[str, Any] = {name: getattr(Note, name) for name in ORDERING_FIELDS}
 
 router = APIRouter(tags=["test notes"])
@@ -76,7 +78,9 @@ async def list_notes(
     page: PageDep,
     ordering: NoteOrdering,
     filters: CommonFiltersDep,
-    search: Annotated[SearchQuery, Query(description=search_description(["id", "title", "body"]))] = None,
+    search: Annotated[
+        SearchQuery, Query(description=search_description(["id", "title", "body"]))
+    ] = None,
     has_body: Annotated[BooleanQuery, Query()] = None,
 ) -> Page[NoteOut]:
     statement = select(Note.id, Note.title, Note.body, Note.rank, Note.created_at, Note.updated_at)

@@ -35,9 +35,7 @@ async def test_middle_and_last_pages(twenty_five):
 
 async def test_links_keep_other_parameters_sorted(twenty_five):
     body = (await twenty_five.get("/test/notes?search=note&limit=5&offset=5&has_body=")).json()
-    assert body["next"] == (
-        "http://testserver/test/notes?has_body=&limit=5&offset=10&search=note"
-    )
+    assert body["next"] == ("http://testserver/test/notes?has_body=&limit=5&offset=10&search=note")
     assert body["previous"] == "http://testserver/test/notes?has_body=&limit=5&search=note"
 
 
