@@ -1,11 +1,14 @@
 """`portfolio-api`: serve the API and manage its database from scripts and containers."""
 
 import argparse
+import asyncio
+import getpass
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from app.settings import get_settings
 
@@ -62,6 +65,100 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def createsuperuser(args: argparse.Namespace) -> int:
+    from app.auth import commands
+
+    password = args.password or os.environ.get("PORTFOLIO_API_PASSWORD")
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    if not password:
+        raise commands.CommandError("give --password, PORTFOLIO_API_PASSWORD, or a terminal")
+    user = asyncio.run(
+        commands.create_user(args.username, password, email=args.email, superuser=True)
+    )
+    print(f"superuser {user.username!r} created (id {user.id})")
+    return 0
+
+
+def createuser(args: argparse.Namespace) -> int:
+    from app.auth import commands
+
+    user = asyncio.run(
+        commands.create_user(
+            args.username,
+            args.password,
+            email=args.email,
+            staff=args.staff,
+            permissions=args.perm,
+        )
+    )
+    print(f"user {user.username!r} created (id {user.id})")
+    return 0
+
+
+def token_create(args: argparse.Namespace) -> int:
+    from app.auth import commands
+
+    days = None if args.no_expiry else args.expires_days
+    key = asyncio.run(commands.create_token(args.username, args.name, days))
+    print(f"token for {args.username!r} created; it is shown only now:")
+    print(key)
+    return 0
+
+
+def token_revoke(args: argparse.Namespace) -> int:
+    from app.auth import commands
+
+    token_id = asyncio.run(commands.revoke_token(args.key_or_id))
+    print(f"token {token_id} revoked")
+    return 0
+
+
+def perms_list(_args: argparse.Namespace) -> int:
+    from app.auth.permissions import Permission
+
+    for permission in Permission:
+        print(f"{permission.value}  {permission.name.lower():<18} {permission.label}")
+    return 0
+
+
+def _add_account_commands(commands: Any) -> None:
+    parser = commands.add_parser("createsuperuser", help="create a superuser")
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--email", default="")
+    parser.add_argument(
+        "--password", help="else $PORTFOLIO_API_PASSWORD, else a prompt on a terminal"
+    )
+    parser.set_defaults(handler=createsuperuser)
+
+    parser = commands.add_parser("createuser", help="create a user, staff with codes if asked")
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--email", default="")
+    parser.add_argument("--staff", action="store_true", help="staff may use their codes")
+    parser.add_argument(
+        "--perm", action="append", default=[], metavar="CODE", help="a permission code; repeat"
+    )
+    parser.set_defaults(handler=createuser)
+
+    token = commands.add_parser("token", help="create or revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    parser = token_commands.add_parser("create", help="create a token; prints the key last")
+    parser.add_argument("username")
+    parser.add_argument("--name", default="created with the CLI")
+    expiry = parser.add_mutually_exclusive_group()
+    expiry.add_argument("--expires-days", type=int, default=30, metavar="D", help="default 30")
+    expiry.add_argument("--no-expiry", action="store_true", help="a token that never expires")
+    parser.set_defaults(handler=token_create)
+    parser = token_commands.add_parser("revoke", help="revoke a token by its key or id")
+    parser.add_argument("key_or_id")
+    parser.set_defaults(handler=token_revoke)
+
+    perms = commands.add_parser("perms", help="permission codes")
+    perms_commands = perms.add_subparsers(dest="perms_command", required=True, metavar="ACTION")
+    perms_commands.add_parser("list", help="list every code").set_defaults(handler=perms_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portfolio-api",
@@ -86,13 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")
     migrate_parser.add_argument("revision", nargs="?", default="head", help="default: head")
     migrate_parser.set_defaults(handler=migrate)
+    _add_account_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.auth.commands import CommandError
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except CommandError as error:
+        print(f"portfolio-api: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

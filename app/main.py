@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.auth.router import router as auth_router
 from app.common.docs import install_docs
 from app.common.middleware import (
     BodyLimitMiddleware,
@@ -18,6 +19,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.settings import Settings, get_settings
+from app.users.router import router as users_router
 
 API_DESCRIPTION = """
 The portfolio section of the website: portfolios, their links, employers, tags, gallery
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before CORS.
     if settings.cors_origins:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     cors_origins: CommaList = []
     time_zone: str = "UTC"
 
+    login_token_ttl_days: int = Field(default=30, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_failures_per_username: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+
     page_size_default: int = Field(default=10, ge=1)
     page_size_max: int = Field(default=100, ge=1)
 

@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.auth.dependencies import Public
 from app.common.routing import APIRouter
 
 STATIC_DOCS = Path(__file__).resolve().parent.parent / "static" / "docs"
@@ -50,7 +51,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 def install_docs(app: FastAPI) -> None:
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.mount(ASSETS, StaticFiles(directory=STATIC_DOCS), name="docs-assets")
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter(include_in_schema=False, dependencies=[Public])
 
     @router.get("/docs")
     async def swagger_ui() -> HTMLResponse:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -151,3 +152,6 @@ DateTimeQuery = Annotated[
     ),
 ]
 TextQuery = Annotated[str | None, BeforeValidator(parse_text), WithJsonSchema({"type": "string"})]
+
+# An object id in a path; anything else (not an integer, out of range) names nothing: 404.
+PathId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Object id (64-bit).")]

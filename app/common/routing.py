@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.auth.access import AccessKind, AccessRule, access_rules
 from app.errors import (
     APIError,
     NotFound,
@@ -28,8 +29,21 @@ class DRFRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        self.access = self._declared_access()
         documented = openapi_responses(self._possible_errors())
         self.responses = {**documented, **self.responses}
+        self.description = f"{self.description}\n\n{self.access.describe()}".strip()
+        security = [] if self.access.kind is AccessKind.PUBLIC else AUTHENTICATED
+        self.openapi_extra = {"security": security, **(self.openapi_extra or {})}
+
+    def _declared_access(self) -> AccessRule:
+        rules = access_rules(d.call for d in _walk(self.dependant))
+        if len(set(rules)) != 1:
+            raise TypeError(
+                f"{self.path} ({self.name}) must depend on exactly one access dependency "
+                f"(public, any_active_user, require(code) or superuser); found {rules}"
+            )
+        return rules[0]
 
     @property
     def takes_json_body(self) -> bool:
@@ -66,6 +80,11 @@ class DRFRoute(APIRoute):
         return parse_json_then_handle
 
 
+# Either header form authenticates: `Authorization: Token <key>` or `Bearer <key>`.
+AUTHENTICATED: list[dict[str, list[str]]] = [{"TokenAuth": []}, {"BearerAuth": []}]
+_DEFERRED_BODY_ERROR = "deferred_body_error"
+
+
 def _walk(dependant: Dependant) -> Iterator[Dependant]:
     for child in dependant.dependencies:
         yield child
@@ -81,6 +100,8 @@ async def load_json_body(request: Request) -> None:
 
     An empty body is an empty object, whatever its declared type (a PATCH with nothing to
     change); any other body must be declared JSON (415) and parse (400 "JSON parse error").
+    Those errors wait until the route's access dependency has let the caller in, because DRF
+    authenticates before it parses: a stranger gets 401, not a hint about the body.
     """
     body = await request.body()
     content_type = request.headers.get("content-type", "")
@@ -88,12 +109,26 @@ async def load_json_body(request: Request) -> None:
         _hand_over_json(request, {})
         return
     if content_type and not is_json_media_type(content_type):
-        raise UnsupportedMediaType(content_type)
+        _defer(request, UnsupportedMediaType(content_type))
+        return
     try:
         parsed = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise ParseError(f"JSON parse error - {exc}") from exc
+        _defer(request, ParseError(f"JSON parse error - {exc}"))
+        return
     _hand_over_json(request, parsed)
+
+
+def _defer(request: Request, error: APIError) -> None:
+    request.scope.setdefault("state", {})[_DEFERRED_BODY_ERROR] = error
+    _hand_over_json(request, {})
+
+
+def raise_deferred_body_error(request: Request) -> None:
+    """Called by every access dependency once access is granted."""
+    error = request.scope.get("state", {}).pop(_DEFERRED_BODY_ERROR, None)
+    if error is not None:
+        raise error
 
 
 def _hand_over_json(request: Request, parsed: Any) -> None:

@@ -3,11 +3,12 @@
 from fastapi import Request
 from pydantic import BaseModel
 
+from app.auth.dependencies import Public
 from app.common.routing import APIRouter
 from app.db import ping
 from app.errors import ServiceUnavailable, openapi_responses
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], dependencies=[Public])
 
 
 class Status(BaseModel):

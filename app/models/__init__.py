@@ -1,5 +1,14 @@
 """ORM models. They reference each other, so they live together (and Alembic sees them all)."""
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
+from app.models.user import ApiToken, LoginFailure, User
 
-__all__ = ["Base", "IdMixin", "SearchableMixin", "TimestampMixin"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "IdMixin",
+    "LoginFailure",
+    "SearchableMixin",
+    "TimestampMixin",
+    "User",
+]

@@ -57,7 +57,7 @@ class Base(DeclarativeBase):
 
 
 class IdMixin:
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, sort_order=-1)
 
 
 class TimestampMixin:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.auth.dependencies import Public
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, build_page, fetch_page
@@ -68,7 +69,7 @@ NoteOrdering = Annotated[
 ]
 COLUMNS: dict[str, Any] = {name: getattr(Note, name) for name in ORDERING_FIELDS}
 
-router = APIRouter(tags=["test notes"])
+router = APIRouter(tags=["test notes"], dependencies=[Public])
 
 
 @router.get("/test/notes/")

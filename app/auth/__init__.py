@@ -1,0 +1,1 @@
+"""Authentication (API tokens, passwords) and access control (permission codes)."""

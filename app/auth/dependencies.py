@@ -1,0 +1,165 @@
+"""Who is calling, and whether they may: one dependency per kind of route.
+
+Every route depends on exactly one of `public`, `any_active_user`, `require(code)` or
+`superuser` (the router refuses a route that declares none). Each checks access first and only
+then reports a body that failed to parse, in DRF's order: authenticate, authorise, parse.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Depends, Request
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.access import AccessKind, AccessRule, declares_access
+from app.auth.permissions import Permission
+from app.auth.secrets import key_digest
+from app.common.routing import raise_deferred_body_error
+from app.db import SessionDep
+from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
+from app.models import ApiToken, User
+
+KEYWORDS = (b"token", b"bearer")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MAX_KEY_LENGTH = 128  # far above a real key; longer ones are refused without a query
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, read with their token in one query."""
+
+    user_id: int
+    username: str
+    is_staff: bool
+    is_superuser: bool
+    permissions: frozenset[int]
+    token_id: int
+
+    def may(self, permission: Permission) -> bool:
+        return self.is_superuser or (self.is_staff and permission.value in self.permissions)
+
+
+def credentials_from_header(request: Request) -> str | None:
+    """The key from `Authorization: Token <key>` (or `Bearer`), with DRF's parsing errors."""
+    parts = request.headers.get("authorization", "").encode("latin-1").split()
+    if not parts or parts[0].lower() not in KEYWORDS:
+        return None
+    if len(parts) == 1:
+        raise AuthenticationFailed("Invalid token header. No credentials provided.")
+    if len(parts) > 2:
+        raise AuthenticationFailed("Invalid token header. Token string should not contain spaces.")
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise AuthenticationFailed(
+            "Invalid token header. Token string should not contain invalid characters."
+        ) from exc
+
+
+async def touch_token(
+    sessionmaker: async_sessionmaker[AsyncSession], token_id: int, now: datetime
+) -> None:
+    """Record use at most once a minute, in its own short transaction after the response."""
+    async with sessionmaker() as session:
+        await session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                or_(
+                    ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at < now - LAST_USED_RESOLUTION,
+                ),
+            )
+            .values(last_used_at=now)
+        )
+        await session.commit()
+
+
+@raises(NotAuthenticated, AuthenticationFailed)
+async def authenticated_user(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> Principal:
+    key = credentials_from_header(request)
+    if key is None:
+        raise NotAuthenticated()
+    if len(key) > MAX_KEY_LENGTH:
+        raise AuthenticationFailed("Invalid token.")
+    row = (
+        await session.execute(
+            select(
+                ApiToken.id,
+                ApiToken.expires_at,
+                ApiToken.last_used_at,
+                User.id.label("user_id"),
+                User.username,
+                User.is_active,
+                User.is_staff,
+                User.is_superuser,
+                User.permissions,
+            )
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.digest == key_digest(key))
+        )
+    ).one_or_none()
+    now = datetime.now(UTC)
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        raise AuthenticationFailed("Invalid token.")
+    if not row.is_active:
+        raise AuthenticationFailed("User inactive or deleted.")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        background.add_task(touch_token, request.app.state.sessionmaker, row.id, now)
+    return Principal(
+        user_id=row.user_id,
+        username=row.username,
+        is_staff=row.is_staff,
+        is_superuser=row.is_superuser,
+        permissions=frozenset(row.permissions or ()),
+        token_id=row.id,
+    )
+
+
+Authenticated = Annotated[Principal, Depends(authenticated_user)]
+
+
+@declares_access(AccessRule(AccessKind.PUBLIC))
+async def public(request: Request) -> None:
+    raise_deferred_body_error(request)
+
+
+@declares_access(AccessRule(AccessKind.ANY_USER))
+async def any_active_user(request: Request, principal: Authenticated) -> Principal:
+    raise_deferred_body_error(request)
+    return principal
+
+
+@declares_access(AccessRule(AccessKind.SUPERUSER))
+@raises(PermissionDenied)
+async def superuser(request: Request, principal: Authenticated) -> Principal:
+    if not principal.is_superuser:
+        raise PermissionDenied()
+    raise_deferred_body_error(request)
+    return principal
+
+
+@cache
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """The dependency of a code-protected route: staff holding `permission`, or a superuser."""
+
+    async def dependency(request: Request, principal: Authenticated) -> Principal:
+        if not principal.may(permission):
+            raise PermissionDenied()
+        raise_deferred_body_error(request)
+        return principal
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    raises(PermissionDenied)(dependency)
+    return declares_access(AccessRule(AccessKind.PERMISSION, permission))(dependency)
+
+
+Public = Depends(public)
+AnyUser = Annotated[Principal, Depends(any_active_user)]
+Superuser = Annotated[Principal, Depends(superuser)]

@@ -1,0 +1,168 @@
+"""`/api/users/`: accounts, their permission codes and their tokens, for superusers."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import select
+
+from app.auth import repository
+from app.auth.dependencies import superuser
+from app.auth.schemas import (
+    IssuedTokenOut,
+    TokenIssue,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+    UserReplace,
+)
+from app.auth.secrets import hash_password
+from app.common.filters import CommonFiltersDep, apply_common_filters
+from app.common.ordering import Ordering, ordering_dependency
+from app.common.pagination import Page, PageDep, build_page, fetch_page
+from app.common.query import BooleanQuery, PathId
+from app.common.routing import APIRouter
+from app.common.search import SearchQuery, apply_search, search_description
+from app.db import SessionDep
+from app.errors import NotFound, ValidationFailed
+from app.models import User
+
+router = APIRouter(tags=["users"], dependencies=[Depends(superuser)])
+
+ORDERING_FIELDS = ("id", "username", "created_at", "updated_at", "last_login")
+ORDERING_COLUMNS: dict[str, Any] = {name: getattr(User, name) for name in ORDERING_FIELDS}
+UserOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("username",)))]
+USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
+
+
+async def _user_or_404(session: SessionDep, user_id: PathId) -> User:
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+TargetUser = Annotated[User, Depends(_user_or_404)]
+
+
+async def _ensure_username_free(session: SessionDep, username: str, user_id: int | None) -> None:
+    if await repository.username_taken(session, username, except_id=user_id):
+        raise ValidationFailed.field("username", "A user with that username already exists.")
+
+
+async def _apply(session: SessionDep, user: User, changes: dict[str, Any]) -> None:
+    if "username" in changes:
+        await _ensure_username_free(session, changes["username"], user.id)
+    password = changes.pop("password", None)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if password is not None:
+        user.password_hash = await hash_password(password)
+        # A reset password shuts out whoever held the old one.
+        await repository.revoke_tokens_of(session, user.id)
+    await session.flush()
+
+
+def _out(user: User) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.get("/api/users/", summary="List users")
+async def list_users(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    ordering: UserOrdering,
+    filters: CommonFiltersDep,
+    search: Annotated[
+        SearchQuery, Query(description=search_description(["id", "username", "email"]))
+    ] = None,
+    is_active: BooleanQuery = None,
+    is_staff: BooleanQuery = None,
+    is_superuser: BooleanQuery = None,
+) -> Page[UserOut]:
+    statement = select(*USER_COLUMNS)
+    statement = apply_common_filters(statement, filters, User.id, User.created_at, User.updated_at)
+    statement = apply_search(statement, search, User.search_text, User.id)
+    for column, wanted in (
+        (User.is_active, is_active),
+        (User.is_staff, is_staff),
+        (User.is_superuser, is_superuser),
+    ):
+        if wanted is not None:
+            statement = statement.where(column.is_(wanted))
+    statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
+    count, rows = await fetch_page(session, statement, page)
+    return build_page(request, page, count, [UserOut.model_validate(r._mapping) for r in rows])
+
+
+@router.post("/api/users/", status_code=201, summary="Create a user")
+async def create_user(session: SessionDep, payload: UserCreate) -> UserOut:
+    await _ensure_username_free(session, payload.username, None)
+    fields = payload.model_dump(exclude={"password"})
+    user = User(**fields, password_hash=await hash_password(payload.password))
+    session.add(user)
+    await session.flush()
+    return _out(user)
+
+
+@router.get("/api/users/{user_id}", summary="Retrieve a user")
+async def get_user(user: TargetUser) -> UserOut:
+    return _out(user)
+
+
+@router.patch("/api/users/{user_id}", summary="Update some fields of a user")
+async def update_user(session: SessionDep, user: TargetUser, payload: UserPatch) -> UserOut:
+    await _apply(session, user, payload.given())
+    return _out(user)
+
+
+@router.put("/api/users/{user_id}", summary="Replace a user")
+async def replace_user(session: SessionDep, user: TargetUser, payload: UserReplace) -> UserOut:
+    changes = payload.model_dump()
+    if changes["password"] is None:
+        del changes["password"]
+    await _apply(session, user, changes)
+    return _out(user)
+
+
+@router.delete("/api/users/{user_id}", status_code=204, summary="Delete a user and their tokens")
+async def delete_user(session: SessionDep, user: TargetUser) -> None:
+    await session.delete(user)  # tokens go with it (ON DELETE CASCADE)
+
+
+@router.get("/api/users/{user_id}/tokens/", summary="List a user's tokens")
+async def list_user_tokens(
+    request: Request, session: SessionDep, user: TargetUser, page: PageDep
+) -> Page[TokenOut]:
+    count, rows = await fetch_page(session, repository.tokens_of(user.id), page)
+    results = [TokenOut.model_validate(row._mapping) for row in rows]
+    return build_page(request, page, count, results)
+
+
+@router.post(
+    "/api/users/{user_id}/tokens/",
+    status_code=201,
+    summary="Issue a token for a user; the key is shown in this response only",
+)
+async def issue_user_token(
+    request: Request, session: SessionDep, user: TargetUser, payload: TokenIssue
+) -> IssuedTokenOut:
+    days = payload.expires_days
+    if "expires_days" not in payload.model_fields_set:
+        days = request.app.state.settings.login_token_ttl_days
+    token, key = await repository.issue_token(
+        session, user.id, payload.name, repository.expiry(days)
+    )
+    fields = {name: getattr(token, name) for name in TokenOut.model_fields}
+    return IssuedTokenOut(**fields, key=key)
+
+
+@router.delete(
+    "/api/users/{user_id}/tokens/{token_id}", status_code=204, summary="Revoke a user's token"
+)
+async def revoke_user_token(session: SessionDep, user: TargetUser, token_id: PathId) -> None:
+    token = await repository.get_token_of(session, user.id, token_id)
+    if token is None:
+        raise NotFound()
+    await repository.revoke_token(session, token.id)
