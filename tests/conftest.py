@@ -25,6 +25,7 @@ from app.main import create_app
 from app.models import Base
 from app.settings import Settings
 from tests.common.notes import Note, NoteBase
+from tests.common.notes import protected_router as protected_notes_router
 from tests.common.notes import router as notes_router
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +44,11 @@ def backend() -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
-@pytest.fixture(scope="session")
-async def database_url(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
+@asynccontextmanager
+async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    """An empty database of its own: a SQLite file, or a uniquely named PostgreSQL database."""
     if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
     server = make_url(os.environ["DATABASE_URL"])
     name = f"portfolio_test_{uuid.uuid4().hex[:12]}"
@@ -66,6 +66,14 @@ async def database_url(
 
 
 @pytest.fixture(scope="session")
+async def database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    async with fresh_database(backend, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 async def migrated_database(database_url: str) -> str:
     await asyncio.to_thread(run_migrations, database_url)
     return database_url
@@ -79,6 +87,7 @@ def settings(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -
         database_url=migrated_database,
         media_root=tmp_path_factory.mktemp("media"),
         cors_origins=["http://spa.example"],
+        login_failures_per_address=8,  # the default 20 would cost 20 argon2 checks per test
     )
 
 
@@ -170,6 +179,7 @@ def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
 async def notes_app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     app.include_router(notes_router)
+    app.include_router(protected_notes_router)
     async for running in started(app):
         async with running.state.engine.begin() as connection:
             await connection.run_sync(NoteBase.metadata.create_all)
@@ -194,3 +204,17 @@ async def committing_notes(notes_app: FastAPI) -> AsyncIterator[httpx.AsyncClien
         yield http
     async with notes_app.state.engine.begin() as connection:
         await connection.execute(delete(Note))
+
+
+@pytest.fixture
+async def admin(app: FastAPI, db_connection: AsyncConnection):
+    from tests.factories import create_superuser
+
+    return await create_superuser(app)
+
+
+@pytest.fixture
+async def admin_client(app: FastAPI, admin) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app) as http:
+        http.headers.update(admin.headers)
+        yield http

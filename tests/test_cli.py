@@ -1,13 +1,23 @@
 """The `portfolio-api` command: help, migrate and a live `serve`."""
 
+import asyncio
+import io
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import httpx
+import pytest
+
+from app.cli import main
+from app.main import create_app
+from app.settings import Settings, get_settings
+from tests.conftest import make_client, run_migrations, started
 
 COMMAND = [sys.executable, "-m", "app.cli"]
 
@@ -71,3 +81,109 @@ def test_migrate_then_serve_a_fresh_sqlite_database(tmp_path):
         server.wait(timeout=10)
     # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught.
     assert server.returncode in (0, -signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def cli_database(tmp_path_factory):
+    """A fresh, migrated SQLite database of its own: the commands commit for real."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('cli') / 'cli.sqlite3'}"
+    run_migrations(url)
+    return url
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(cli_database, monkeypatch, capsys):
+    """Runs `portfolio-api ARGS` in this process (the account commands; fast, no interpreter)."""
+    monkeypatch.setenv("DATABASE_URL", cli_database)
+    monkeypatch.delenv("PORTFOLIO_API_PASSWORD", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    get_settings.cache_clear()
+
+    def invoke(*args, env=None):
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        returncode = main(list(args))
+        captured = capsys.readouterr()
+        return Result(returncode, captured.out, captured.err)
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_createsuperuser_then_token_then_me(cli, cli_database):
+    created = cli("createsuperuser", "--username", "root", "--password", "a long secret")
+    assert created.returncode == 0, created.stderr
+    token = cli("token", "create", "root", "--name", "deploy")
+    assert token.returncode == 0, token.stderr
+    key = token.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"[0-9a-f]{40}", key)
+    assert asyncio.run(who_am_i(cli_database, key)) == (200, "root", True)
+
+    revoked = cli("token", "revoke", key)
+    assert revoked.returncode == 0, revoked.stderr
+    assert asyncio.run(who_am_i(cli_database, key))[0] == 401
+
+
+def test_superuser_password_from_the_environment(cli):
+    env = {"PORTFOLIO_API_PASSWORD": "from the environment"}
+    created = cli("createsuperuser", "--username", "envroot", env=env)
+    assert created.returncode == 0, created.stderr
+
+
+def test_createuser_with_codes_and_a_non_expiring_token(cli, cli_database):
+    codes = ["--perm", "4241", "--perm", "4242"]
+    created = cli(
+        "createuser", "--username", "editor", "--password", "long enough", "--staff", *codes
+    )
+    assert created.returncode == 0, created.stderr
+    key = cli("token", "create", "editor", "--no-expiry").stdout.split()[-1]
+    status, username, is_superuser = asyncio.run(who_am_i(cli_database, key))
+    assert (status, username, is_superuser) == (200, "editor", False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["createsuperuser", "--username", "root", "--password", "a long secret"],
+            "already exists",
+        ),
+        (["createuser", "--username", "x", "--password", "long enough", "--perm", "9999"], "9999"),
+        (["createuser", "--username", "y", "--password", "short"], "at least 8"),
+        (["token", "create", "nobody"], "no user 'nobody'"),
+        (["token", "revoke", "not-a-key"], "no such token"),
+        (["createsuperuser", "--username", "nopw"], "--password"),
+    ],
+)
+def test_mistakes_exit_non_zero_with_one_line(cli, args, message):
+    if args[:3] == ["createsuperuser", "--username", "root"]:
+        cli("createsuperuser", "--username", "root", "--password", "a long secret")
+    result = cli(*args)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]
+
+
+def test_perms_list_names_every_code(cli):
+    output = cli("perms", "list").stdout
+    assert "4241  link_create" in output
+    assert "1104  media_delete" in output
+    assert len(output.strip().splitlines()) == 24
+
+
+async def who_am_i(database_url, key):
+    settings = Settings(_env_file=None, environment="test", database_url=database_url)
+    async for app in started(create_app(settings)):
+        async with make_client(app) as http:
+            response = await http.get("/api/auth/me", headers={"Authorization": f"Token {key}"})
+    body = response.json()
+    return response.status_code, body.get("username"), body.get("is_superuser")

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.auth.dependencies import Public
+from app.auth.dependencies import Principal, Public, require
+from app.auth.permissions import Permission
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, build_page, fetch_page
@@ -127,6 +128,22 @@ async def update_note(session: SessionDep, note_id: NoteId, payload: NotePatch) 
         setattr(note, field, value)
     await session.flush()
     return NoteOut.model_validate(note, from_attributes=True)
+
+
+# A code-protected route, so the route-table test exercises that kind before real resources.
+protected_router = APIRouter(tags=["test notes"])
+
+
+@protected_router.delete("/test/notes/{note_id}", status_code=204)
+async def delete_note(
+    session: SessionDep,
+    note_id: NoteId,
+    _caller: Annotated[Principal, Depends(require(Permission.TAG_DELETE))],
+) -> None:
+    note = await session.get(Note, note_id)
+    if note is None:
+        raise NotFound()
+    await session.delete(note)
 
 
 @router.get("/test/boom")
