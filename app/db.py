@@ -1,6 +1,8 @@
 """Engine, sessions and the request-scoped unit of work."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from app.errors import ServiceUnavailable, raises
 from app.settings import Settings
 
+logger = logging.getLogger("app.db")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Execution option read by the SQLite BEGIN hook: writers take the write lock up front, so a
 # read-then-write transaction waits on the busy timeout instead of failing "database is locked".
@@ -79,16 +82,44 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+Callback = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "after_commit"
+_ON_FAILURE = "on_failure"
+
+
+def after_commit(session: AsyncSession, callback: Callback) -> None:
+    """Run `callback` once the request's transaction has committed (e.g. delete files)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def on_failure(session: AsyncSession, callback: Callback) -> None:
+    """Run `callback` if the request's transaction does not commit (e.g. remove new files)."""
+    session.info.setdefault(_ON_FAILURE, []).append(callback)
+
+
+async def _run_callbacks(session: AsyncSession, name: str) -> None:
+    for callback in session.info.pop(name, []):
+        try:
+            # Shielded: a client that hangs up must not leave the clean-up half done.
+            await asyncio.shield(callback())
+        except Exception:
+            logger.exception("%s callback failed", name)
+
+
 @raises(ServiceUnavailable)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed before the response is sent (scope="function")."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
-        if request.method not in SAFE_METHODS:
-            await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
-        yield session
-        # An exception thrown in at the yield skips this; closing the session rolls back.
-        await session.commit()
+        try:
+            if request.method not in SAFE_METHODS:
+                await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+            yield session
+            await session.commit()
+        except BaseException:
+            await _run_callbacks(session, _ON_FAILURE)
+            raise  # closing the session rolls back
+        await _run_callbacks(session, _AFTER_COMMIT)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -119,8 +119,14 @@ class UnsupportedMediaType(APIError):
     status_code = 415
     description = "Unsupported media type"
 
-    def __init__(self, media_type: str):
-        super().__init__(f'Unsupported media type "{media_type}" in request.')
+    def __init__(self, media_type: str, *, for_upload: bool = False):
+        if for_upload:
+            super().__init__(
+                f'Unsupported file type "{media_type}": markup a browser would run '
+                "(HTML, SVG, XML) is not accepted."
+            )
+        else:
+            super().__init__(f'Unsupported media type "{media_type}" in request.')
 
 
 class Throttled(APIError):
@@ -189,6 +195,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     error: APIError
     if exc.status_code == 404:
         error = NotFound()
+    elif exc.status_code == 413:
+        error = PayloadTooLarge()
     elif exc.status_code == 405:
         allowed = ", ".join(sorted(allowed_methods(request.app.router.routes, request.url.path)))
         error = MethodNotAllowed(request.method, {"Allow": allowed})

@@ -18,6 +18,9 @@ from app.common.middleware import (
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.media.router import router as media_router
+from app.media.serving import MediaFiles
+from app.media.storage import create_storage
 from app.settings import Settings, get_settings
 from app.users.router import router as users_router
 
@@ -45,6 +48,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def install_media_serving(app: FastAPI, settings: Settings) -> None:
+    """Local files at MEDIA_URL; in production a gateway or object storage may serve them."""
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    app.mount(
+        "/" + settings.media_url.strip("/"),
+        MediaFiles(directory=settings.media_root),
+        name="media",
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -58,11 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.storage = create_storage(settings)
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(media_router)
+    install_media_serving(app, settings)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before CORS.
     if settings.cors_origins:

@@ -1,12 +1,12 @@
 """Users and tokens in the database. Adds and flushes; the request's unit of work commits."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.secrets import PREFIX_LENGTH, key_digest, new_api_key
+from app.common.pagination import AnySelect
 from app.models import ApiToken, User
 
 TOKEN_COLUMNS = (
@@ -60,7 +60,7 @@ def expiry(days: int | None) -> datetime | None:
     return None if days is None else datetime.now(UTC) + timedelta(days=days)
 
 
-def tokens_of(user_id: int) -> Select[*tuple[Any, ...]]:
+def tokens_of(user_id: int) -> AnySelect:
     return (
         select(*TOKEN_COLUMNS)
         .where(ApiToken.user_id == user_id)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PayloadTooLarge
@@ -138,7 +139,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge()
+                    # An HTTPException, so that form parsing passes it on instead of a 400.
+                    raise HTTPException(status_code=413)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -13,6 +13,8 @@ from app.common.query import NonNegativeInt64Query, PositiveInt64Query
 from app.common.urls import absolute_request_url
 
 T = TypeVar("T")
+# A SELECT of any columns (SQLAlchemy 2.1 types a Select by its row's column types).
+AnySelect = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ PageDep = Annotated[PageRequest, Depends(page_request)]
 
 
 async def fetch_page(
-    session: AsyncSession, statement: Select[Any], page: PageRequest
+    session: AsyncSession, statement: AnySelect, page: PageRequest
 ) -> tuple[int, list[Any]]:
     """The total count and one page of rows, in two queries whatever the page size."""
     count_statement = select(func.count()).select_from(statement.order_by(None).subquery())

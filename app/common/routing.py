@@ -47,9 +47,11 @@ class DRFRoute(APIRoute):
 
     @property
     def takes_json_body(self) -> bool:
-        return self.body_field is not None and not isinstance(
-            self.body_field.field_info, params.Form
-        )
+        return self.body_field is not None and not self.takes_form_body
+
+    @property
+    def takes_form_body(self) -> bool:
+        return self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
 
     def _possible_errors(self) -> list[type[APIError]]:
         dependants = [self.dependant, *_walk(self.dependant)]
@@ -58,7 +60,7 @@ class DRFRoute(APIRoute):
             d.query_params or d.header_params for d in dependants
         ):
             errors.append(ValidationFailed)
-        if self.takes_json_body:
+        if self.body_field is not None:
             errors += [PayloadTooLarge, UnsupportedMediaType]
         if any(d.path_params for d in dependants):
             errors.append(NotFound)
@@ -69,15 +71,25 @@ class DRFRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
-        if not self.takes_json_body:
-            return handler
+        if self.takes_json_body:
 
-        async def parse_json_then_handle(request: Request) -> Response:
-            await load_json_body(request)
-            response: Response = await handler(request)
-            return response
+            async def parse_json_then_handle(request: Request) -> Response:
+                await load_json_body(request)
+                response: Response = await handler(request)
+                return response
 
-        return parse_json_then_handle
+            return parse_json_then_handle
+        if self.takes_form_body:
+
+            async def check_form_then_handle(request: Request) -> Response:
+                content_type = request.headers.get("content-type", "")
+                if content_type and not is_form_media_type(content_type):
+                    _defer(request, UnsupportedMediaType(content_type))
+                response: Response = await handler(request)
+                return response
+
+            return check_form_then_handle
+        return handler
 
 
 # Either header form authenticates: `Authorization: Token <key>` or `Bearer <key>`.
@@ -110,18 +122,19 @@ async def load_json_body(request: Request) -> None:
         return
     if content_type and not is_json_media_type(content_type):
         _defer(request, UnsupportedMediaType(content_type))
+        _hand_over_json(request, {})
         return
     try:
         parsed = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         _defer(request, ParseError(f"JSON parse error - {exc}"))
+        _hand_over_json(request, {})
         return
     _hand_over_json(request, parsed)
 
 
 def _defer(request: Request, error: APIError) -> None:
     request.scope.setdefault("state", {})[_DEFERRED_BODY_ERROR] = error
-    _hand_over_json(request, {})
 
 
 def raise_deferred_body_error(request: Request) -> None:
@@ -139,6 +152,11 @@ def _hand_over_json(request: Request, parsed: Any) -> None:
         request.__dict__.pop("_headers", None)
     request.__dict__["_body"] = request.__dict__.get("_body") or b"{}"
     request.__dict__["_json"] = parsed
+
+
+def is_form_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def is_json_media_type(content_type: str) -> bool:

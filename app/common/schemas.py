@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.common.query import NULL_CHARACTERS
@@ -28,6 +28,16 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
+def _refuse_nul(value: Any) -> Any:
+    if _contains_nul(value):
+        raise PydanticCustomError("null_characters", NULL_CHARACTERS)
+    return value
+
+
+# For values validated outside a `RequestSchema`, such as form fields.
+NoNullCharacters = BeforeValidator(_refuse_nul)
+
+
 class RequestSchema(BaseModel):
     """A request body: unknown and read-only fields ignored, strings trimmed, NUL refused."""
 
@@ -36,9 +46,7 @@ class RequestSchema(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def refuse_null_characters(cls, value: Any) -> Any:
-        if _contains_nul(value):
-            raise PydanticCustomError("null_characters", NULL_CHARACTERS)
-        return value
+        return _refuse_nul(value)
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent (a PATCH touches only these)."""

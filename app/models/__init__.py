@@ -1,6 +1,7 @@
 """ORM models. They reference each other, so they live together (and Alembic sees them all)."""
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
+from app.models.media import MediaFile, MediaThumbnail
 from app.models.user import ApiToken, LoginFailure, User
 
 __all__ = [
@@ -8,6 +9,8 @@ __all__ = [
     "Base",
     "IdMixin",
     "LoginFailure",
+    "MediaFile",
+    "MediaThumbnail",
     "SearchableMixin",
     "TimestampMixin",
     "User",

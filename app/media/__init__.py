@@ -1,0 +1,1 @@
+"""The media library: uploads, image inspection, thumbnails and their storage."""

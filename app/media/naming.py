@@ -1,0 +1,58 @@
+"""Names on disk: dated folders, safe Unicode stems, random suffixes, human sizes."""
+
+import re
+import secrets
+import string
+import unicodedata
+from datetime import date
+from pathlib import PurePosixPath
+
+ROOT_FOLDER = "core_media"
+MAX_STEM = 100
+SUFFIX_ALPHABET = string.ascii_letters + string.digits
+_UNSAFE = re.compile(r"[^\w.-]")
+
+
+def display_name(filename: str | None) -> str:
+    """The name shown for an upload: the client's file name without folders or extension."""
+    base = PurePosixPath((filename or "").replace("\\", "/")).name
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    return unicodedata.normalize("NFC", stem).strip()[:255] or "file"
+
+
+def safe_stem(filename: str | None) -> str:
+    """A stem safe in paths and URLs: letters (any script), digits, `_`, `-` and `.`."""
+    stem = display_name(filename).replace(" ", "_")
+    stem = _UNSAFE.sub("", stem).strip("._-")
+    return stem[:MAX_STEM] or "file"
+
+
+def client_extension(filename: str | None) -> str:
+    base = PurePosixPath((filename or "").replace("\\", "/")).name
+    return base.rsplit(".", 1)[1].lower() if "." in base.lstrip(".") else ""
+
+
+def original_key(day: date, stem: str, extension: str) -> str:
+    return f"{ROOT_FOLDER}/{day:%Y/%m/%d}/{stem}.{extension}"
+
+
+def thumbnail_key(original: str, box: int) -> str:
+    path = PurePosixPath(original)
+    return f"{path.parent}/thumbnails/{path.stem}_thumbnail_{box}x{box}{path.suffix}"
+
+
+def with_random_suffix(key: str) -> str:
+    """`a/b/photo.jpg` -> `a/b/photo_ecH0zVV.jpg` (as Django names a taken file)."""
+    path = PurePosixPath(key)
+    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(7))
+    return str(path.with_name(f"{path.stem}_{suffix}{path.suffix}"))
+
+
+def human_readable_size(size: int) -> str:
+    """Divide by 1024 per unit, two decimals: "512.00 B", "5.00 KB", "2.50 MB"."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.2f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

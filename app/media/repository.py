@@ -1,0 +1,103 @@
+"""Media rows. Reads select only the columns a response needs; writes stay ORM."""
+
+from collections import defaultdict
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.common.pagination import AnySelect
+from app.media.serialize import UrlFor, file_payload, media_payload
+from app.models import MediaFile, MediaThumbnail
+
+FILE_COLUMNS = (
+    MediaFile.id,
+    MediaFile.kind,
+    MediaFile.name,
+    MediaFile.size,
+    MediaFile.path,
+    MediaFile.mime_type,
+    MediaFile.width,
+    MediaFile.height,
+    MediaFile.mode,
+    MediaFile.alt,
+    MediaFile.created_at,
+    MediaFile.updated_at,
+)
+THUMBNAIL_COLUMNS = (
+    MediaThumbnail.id,
+    MediaThumbnail.file_id,
+    MediaThumbnail.box,
+    MediaThumbnail.path,
+)
+
+
+def select_files() -> AnySelect:
+    return select(*FILE_COLUMNS)
+
+
+async def thumbnails_by_file(
+    session: AsyncSession, file_ids: Collection[int]
+) -> dict[int, list[Any]]:
+    if not file_ids:
+        return {}
+    rows = await session.execute(
+        select(*THUMBNAIL_COLUMNS)
+        .where(MediaThumbnail.file_id.in_(file_ids))
+        .order_by(MediaThumbnail.file_id, MediaThumbnail.box)
+    )
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.file_id].append(row)
+    return grouped
+
+
+async def payloads_for_rows(
+    session: AsyncSession, rows: list[Any], url_for: UrlFor
+) -> list[dict[str, Any]]:
+    """File objects for these rows, with their thumbnails in one more query."""
+    images = [row.id for row in rows if row.kind == "image"]
+    thumbnails = await thumbnails_by_file(session, images)
+    return [media_payload(row, thumbnails.get(row.id, ()), url_for) for row in rows]
+
+
+async def load_media(
+    session: AsyncSession, ids: Collection[int], url_for: UrlFor
+) -> dict[int, dict[str, Any]]:
+    """Image objects by id, for resources that embed them: two queries, whatever the count."""
+    wanted = {media_id for media_id in ids if media_id is not None}
+    if not wanted:
+        return {}
+    rows = list(await session.execute(select_files().where(MediaFile.id.in_(wanted))))
+    return {p["id"]: p for p in await payloads_for_rows(session, rows, url_for)}
+
+
+async def load_files(
+    session: AsyncSession, ids: Collection[int], url_for: UrlFor
+) -> dict[int, dict[str, Any]]:
+    """File objects without image fields (meta `value_file`): one query."""
+    wanted = {media_id for media_id in ids if media_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select_files().where(MediaFile.id.in_(wanted)))
+    return {row.id: file_payload(row, url_for) for row in rows}
+
+
+async def get_with_thumbnails(session: AsyncSession, media_id: int) -> MediaFile | None:
+    return (
+        await session.execute(
+            select(MediaFile)
+            .where(MediaFile.id == media_id)
+            .options(selectinload(MediaFile.thumbnails))
+        )
+    ).scalar_one_or_none()
+
+
+async def kinds_of(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """`{id: kind}` for the ids that exist (to check that references are images)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(MediaFile.id, MediaFile.kind).where(MediaFile.id.in_(ids)))
+    return {row.id: row.kind for row in rows}

@@ -1,0 +1,140 @@
+"""Uploads and deletions: sniff, inspect and thumbnail off the event loop; store; leave nothing
+behind when anything fails."""
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import IO, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import after_commit, on_failure
+from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.media import naming
+from app.media.images import InvalidImage, ProcessedImage, process_image
+from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
+from app.media.storage import Storage
+from app.models import MediaFile, MediaThumbnail
+from app.settings import Settings
+
+# Image work is CPU-bound and releases the GIL: one thread per core, never the event loop.
+_image_threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="image")
+
+
+@dataclass
+class Upload:
+    file: IO[bytes]
+    filename: str | None
+    size: int
+    name: str | None
+    alt: str | None
+
+
+async def _run_in_image_thread(function: Any, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(
+        _image_threads, partial(function, *args)
+    )
+
+
+def _read_head(file: IO[bytes]) -> bytes:
+    file.seek(0)
+    head = file.read(HEAD_BYTES)
+    file.seek(0)
+    return head
+
+
+async def classify(upload: Upload, settings: Settings) -> Sniffed:
+    if upload.size == 0:
+        raise ValidationFailed.field("file", "The submitted file is empty.")
+    if upload.size > settings.upload_max_bytes:
+        raise PayloadTooLarge(
+            f"File too large: {upload.size} bytes, the limit is {settings.upload_max_bytes}."
+        )
+    head = await asyncio.to_thread(_read_head, upload.file)
+    try:
+        return sniff(head, naming.client_extension(upload.filename))
+    except ActiveContent as refused:
+        raise UnsupportedMediaType(refused.mime_type, for_upload=True) from refused
+
+
+async def inspect_image(upload: Upload, sniffed: Sniffed, settings: Settings) -> ProcessedImage:
+    assert sniffed.pillow_format is not None
+    try:
+        processed: ProcessedImage = await _run_in_image_thread(
+            process_image,
+            upload.file,
+            sniffed.pillow_format,
+            settings.thumbnail_sizes,
+            settings.image_max_pixels,
+        )
+    except InvalidImage as invalid:
+        raise ValidationFailed.field("file", invalid.message) from invalid
+    return processed
+
+
+async def create_media(
+    session: AsyncSession, storage: Storage, settings: Settings, upload: Upload, now: datetime
+) -> MediaFile:
+    """Store the upload and its thumbnails, add the rows, and undo the files if anything fails."""
+    sniffed = await classify(upload, settings)
+    image = await inspect_image(upload, sniffed, settings) if sniffed.kind == "image" else None
+    saved: list[str] = []
+
+    async def remove_saved() -> None:
+        await storage.delete(saved)
+
+    on_failure(session, remove_saved)
+    day = now.astimezone(settings.zone).date()
+    stem = naming.safe_stem(upload.filename)
+    content: bytes | IO[bytes] = upload.file
+    if image is not None and image.cleaned_original is not None:
+        content = image.cleaned_original
+    key = await storage.save(
+        naming.original_key(day, stem, sniffed.extension), content, sniffed.mime_type
+    )
+    saved.append(key)
+    media = MediaFile(
+        kind=sniffed.kind,
+        name=upload.name or naming.display_name(upload.filename),
+        alt=upload.alt or "",
+        path=key,
+        mime_type=sniffed.mime_type,
+        size=len(content) if isinstance(content, bytes) else upload.size,
+        created_at=now,
+        updated_at=now,
+    )
+    if image is not None:
+        media.width, media.height, media.mode = image.width, image.height, image.mode
+        media.thumbnails = []
+        for thumbnail in sorted(image.thumbnails, key=lambda t: t.box):
+            thumb_key = await storage.save(
+                naming.thumbnail_key(key, thumbnail.box), thumbnail.data, sniffed.mime_type
+            )
+            saved.append(thumb_key)
+            media.thumbnails.append(
+                MediaThumbnail(
+                    box=thumbnail.box,
+                    path=thumb_key,
+                    width=thumbnail.width,
+                    height=thumbnail.height,
+                    size=len(thumbnail.data),
+                )
+            )
+    session.add(media)
+    await session.flush()
+    return media
+
+
+async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:
+    """Delete the row (references are nulled by the database) and, once committed, the files."""
+    keys = [media.path, *(thumbnail.path for thumbnail in media.thumbnails)]
+    await session.delete(media)
+    await session.flush()
+
+    async def remove_files() -> None:
+        await storage.delete(keys)
+
+    after_commit(session, remove_files)

@@ -1,0 +1,36 @@
+"""Where media bytes live: behind one small interface, chosen by settings."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Protocol
+
+from starlette.requests import Request
+
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    modified_at: datetime
+
+
+class Storage(Protocol):
+    async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
+        """Store under `key`, or under a variant of it if taken; return the key used."""
+
+    async def delete(self, keys: list[str]) -> None:
+        """Remove these objects; missing ones are not an error."""
+
+    def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
+        """Every stored object under `prefix` (for garbage collection)."""
+
+    def url(self, key: str, request: Request) -> str:
+        """The absolute URL a client fetches the object from."""
+
+
+def create_storage(settings: Settings) -> Storage:
+    from app.media.storage.local import LocalStorage
+
+    return LocalStorage(settings.media_root, settings.media_url, settings.media_base_url)

@@ -1,0 +1,47 @@
+"""Uploaded files and the thumbnails made of images."""
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, BigIntId, IdMixin, SearchableMixin, TimestampMixin
+
+
+class MediaFile(IdMixin, TimestampMixin, SearchableMixin, Base):
+    __tablename__ = "media_file"
+    __table_args__ = (Index(None, "created_at"), {"info": {"verbose_name": "media file"}})
+    __search_fields__ = ("name",)
+
+    # "image", "video", "audio", "document" or "file", decided by the content.
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    alt: Mapped[str] = mapped_column(Text, default="")
+    # Storage key of the original, e.g. core_media/2026/01/13/technology.png
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+    thumbnails: Mapped[list["MediaThumbnail"]] = relationship(
+        back_populates="file",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="MediaThumbnail.box",
+    )
+
+
+class MediaThumbnail(IdMixin, Base):
+    __tablename__ = "media_thumbnail"
+    __table_args__ = (Index(None, "file_id", "box", unique=True),)
+
+    file_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("media_file.id", ondelete="CASCADE"))
+    # The edge of the square box the thumbnail fits in (64, 128, 512, 1080).
+    box: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+    file: Mapped[MediaFile] = relationship(back_populates="thumbnails", lazy="raise")
