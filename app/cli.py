@@ -122,6 +122,37 @@ def perms_list(_args: argparse.Namespace) -> int:
     return 0
 
 
+def media_gc(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.media.commands import collect_garbage
+
+    minutes = timedelta(minutes=args.min_age_minutes)
+    keys = asyncio.run(collect_garbage(delete=args.delete, min_age=minutes))
+    for key in keys:
+        print(key)
+    if args.delete:
+        print(f"{len(keys)} orphaned files deleted")
+    else:
+        print(f"{len(keys)} orphaned files (dry run: nothing deleted; pass --delete)")
+    return 0
+
+
+def _add_media_commands(commands: Any) -> None:
+    media = commands.add_parser("media", help="media storage maintenance")
+    media_commands = media.add_subparsers(dest="media_command", required=True, metavar="ACTION")
+    parser = media_commands.add_parser("gc", help="list (or delete) files no row points to")
+    parser.add_argument("--delete", action="store_true", help="delete them (default: dry run)")
+    parser.add_argument(
+        "--min-age-minutes",
+        type=int,
+        default=60,
+        metavar="M",
+        help="skip files younger than this, which an upload may still be committing (default 60)",
+    )
+    parser.set_defaults(handler=media_gc)
+
+
 def _add_account_commands(commands: Any) -> None:
     parser = commands.add_parser("createsuperuser", help="create a superuser")
     parser.add_argument("--username", required=True)
@@ -184,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser.add_argument("revision", nargs="?", default="head", help="default: head")
     migrate_parser.set_defaults(handler=migrate)
     _add_account_commands(commands)
+    _add_media_commands(commands)
     return parser
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.errors import ServiceUnavailable, raises
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 logger = logging.getLogger("app.db")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -80,6 +81,18 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def standalone_session() -> AsyncIterator[AsyncSession]:
+    """A session outside any request (the CLI): its own engine, committed at the end."""
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 Callback = Callable[[], Awaitable[None]]

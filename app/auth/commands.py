@@ -4,33 +4,16 @@ Each runs one short transaction against the configured database and raises `Comm
 (one line, non-zero exit) for anything a script could get wrong.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.schemas import PASSWORD_MIN_LENGTH
 from app.auth.secrets import hash_password
-from app.db import create_engine, create_sessionmaker
+from app.db import standalone_session
 from app.models import User
-from app.settings import get_settings
 
 
 class CommandError(Exception):
     """A mistake in the command's input, reported as one line."""
-
-
-@asynccontextmanager
-async def unit_of_work() -> AsyncIterator[AsyncSession]:
-    engine = create_engine(get_settings())
-    try:
-        async with create_sessionmaker(engine)() as session:
-            yield session
-            await session.commit()
-    finally:
-        await engine.dispose()
 
 
 def permission_codes(values: list[str]) -> list[int]:
@@ -53,7 +36,7 @@ async def create_user(
     if len(password) < PASSWORD_MIN_LENGTH:
         raise CommandError(f"password must have at least {PASSWORD_MIN_LENGTH} characters")
     codes = permission_codes(permissions or [])
-    async with unit_of_work() as session:
+    async with standalone_session() as session:
         if await repository.username_taken(session, username):
             raise CommandError(f"user {username!r} already exists")
         user = User(
@@ -70,7 +53,7 @@ async def create_user(
 
 
 async def create_token(username: str, name: str, expires_days: int | None) -> str:
-    async with unit_of_work() as session:
+    async with standalone_session() as session:
         user = await repository.get_user_by_username(session, username)
         if user is None:
             raise CommandError(f"no user {username!r}")
@@ -81,7 +64,7 @@ async def create_token(username: str, name: str, expires_days: int | None) -> st
 
 
 async def revoke_token(key_or_id: str) -> int:
-    async with unit_of_work() as session:
+    async with standalone_session() as session:
         token = await repository.find_token(session, key_or_id)
         if token is None:
             raise CommandError("no such token")

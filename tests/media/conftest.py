@@ -1,4 +1,5 @@
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -16,6 +17,11 @@ async def media_client(app, client):
 @pytest.fixture
 def media_root(settings) -> Path:
     return Path(settings.media_root)
+
+
+def media_path(url: str) -> str:
+    """The storage key inside a media URL."""
+    return unquote(urlsplit(url).path).removeprefix("/media/")
 
 
 def stored_files(root: Path) -> set[str]:

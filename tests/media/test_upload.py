@@ -3,13 +3,13 @@
 import io
 import re
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
 from tests.media import samples
-from tests.media.conftest import stored_files, upload
+from tests.media.conftest import media_path, stored_files, upload
 
 SEED_IMAGE_KEYS = [
     "id", "type", "name", "size", "human_readable_size", "f",
@@ -17,10 +17,6 @@ SEED_IMAGE_KEYS = [
     "mime_type", "alt", "created_at", "updated_at",
 ]  # fmt: skip
 FILE_KEYS = [k for k in SEED_IMAGE_KEYS if k not in ("width", "height", "mode", "thumbnails")]
-
-
-def media_path(url: str) -> str:
-    return unquote(urlsplit(url).path).removeprefix("/media/")
 
 
 async def fetch(client, url):

@@ -1,0 +1,29 @@
+"""`portfolio-api media gc`: find (and remove) stored files that no row points to."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, union_all
+
+from app.db import standalone_session
+from app.media.naming import ROOT_FOLDER
+from app.media.storage import create_storage
+from app.models import MediaFile, MediaThumbnail
+from app.settings import get_settings
+
+
+async def collect_garbage(*, delete: bool, min_age: timedelta) -> list[str]:
+    """Orphaned keys, oldest first. Younger files are skipped: an upload may be committing."""
+    storage = create_storage(get_settings())
+    async with standalone_session() as session:
+        referenced = union_all(select(MediaFile.path), select(MediaThumbnail.path))
+        known = set((await session.execute(referenced)).scalars())
+    cutoff = datetime.now(UTC) - min_age
+    orphans = [
+        stored
+        async for stored in storage.list_objects(ROOT_FOLDER)
+        if stored.key not in known and stored.modified_at < cutoff
+    ]
+    keys = [stored.key for stored in sorted(orphans, key=lambda stored: stored.modified_at)]
+    if delete and keys:
+        await storage.delete(keys)
+    return keys
