@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SOURCES := app tests migrations
+SOURCES := app tests migrations bench
 
-.PHONY: install run migrate test test-postgres lint format clean
+.PHONY: install run migrate test test-postgres lint format clean bench-media
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -36,6 +36,10 @@ lint: install
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+
+# Media upload figures against a live server (SQLite, or the PostgreSQL server in DATABASE_URL).
+bench-media: install
+	$(BIN)/python -m bench.media_upload
 
 format: install
 	$(BIN)/ruff format $(SOURCES)

@@ -95,6 +95,15 @@ async def standalone_session() -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+async def end_read_transaction(session: AsyncSession) -> None:
+    """End what the request has read so far (its authentication) before slow work.
+
+    No database lock (SQLite) or pooled connection (PostgreSQL) is then held while, say, an
+    image is processed; the writes that follow begin a transaction of their own.
+    """
+    await session.commit()
+
+
 Callback = Callable[[], Awaitable[None]]
 _AFTER_COMMIT = "after_commit"
 _ON_FAILURE = "on_failure"

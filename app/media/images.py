@@ -4,6 +4,7 @@ Nothing here touches the event loop: the service hands these functions to a thre
 """
 
 import io
+import tempfile
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -37,7 +38,8 @@ class ImageTooLarge(InvalidImage):
 @dataclass
 class Thumbnail:
     box: int
-    data: bytes
+    file: IO[bytes]  # a temporary file, at its start
+    size: int
     width: int
     height: int
 
@@ -50,6 +52,10 @@ class ProcessedImage:
     thumbnails: list[Thumbnail] = field(default_factory=list)
     # The original without its location metadata, when it had any (else None: keep as is).
     cleaned_original: bytes | None = None
+
+    def close(self) -> None:
+        for thumbnail in self.thumbnails:
+            thumbnail.file.close()
 
 
 def process_image(
@@ -86,15 +92,33 @@ def _render_thumbnails(image: Image.Image, pillow_format: str, boxes: list[int])
         image.draft(image.mode, (boxes[0], boxes[0]))
     image.load()
     current = _resizable(image)
-    thumbnails = []
+    thumbnails: list[Thumbnail] = []
+    try:
+        _render_cascade(image, current, pillow_format, boxes, thumbnails)
+    except BaseException:
+        for thumbnail in thumbnails:
+            thumbnail.file.close()
+        raise
+    return thumbnails
+
+
+def _render_cascade(
+    original: Image.Image,
+    current: Image.Image,
+    pillow_format: str,
+    boxes: list[int],
+    thumbnails: list[Thumbnail],
+) -> None:
     for step, box in enumerate(boxes):
         current = current.copy()
         resample = Image.Resampling.HAMMING if step == 0 else Image.Resampling.LANCZOS
         current.thumbnail((box, box), resample, reducing_gap=2.0)
         if step == 0:
-            current = ImageOps.exif_transpose(_with_exif(current, image))
-        thumbnails.append(Thumbnail(box, _encode(current, pillow_format), *current.size))
-    return thumbnails
+            current = ImageOps.exif_transpose(_with_exif(current, original))
+        encoded = _encode(current, pillow_format)
+        size = encoded.seek(0, io.SEEK_END)
+        encoded.seek(0)
+        thumbnails.append(Thumbnail(box, encoded, size, *current.size))
 
 
 def _with_exif(resized: Image.Image, original: Image.Image) -> Image.Image:
@@ -120,8 +144,12 @@ def _has_transparency(image: Image.Image) -> bool:
     return image.mode == "PA" or "transparency" in image.info
 
 
-def _encode(image: Image.Image, pillow_format: str) -> bytes:
-    """The same format as the original, with no metadata but the colour profile."""
+def _encode(image: Image.Image, pillow_format: str) -> IO[bytes]:
+    """The same format as the original, with no metadata but the colour profile.
+
+    Encoded into a real temporary file: Pillow releases the GIL only when it writes to a file
+    descriptor, so two uploads then encode on two cores at once.
+    """
     options: dict[str, object] = {}
     icc_profile = image.info.get("icc_profile")
     if icc_profile:
@@ -141,6 +169,10 @@ def _encode(image: Image.Image, pillow_format: str) -> bytes:
             image = image.convert("RGBA" if "A" in image.mode else "RGB")
     elif pillow_format == "TIFF":
         options.update(compression="tiff_adobe_deflate")
-    output = io.BytesIO()
-    image.save(output, format=pillow_format, **options)
-    return output.getvalue()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    try:
+        image.save(output, format=pillow_format, **options)
+    except BaseException:
+        output.close()
+        raise
+    return output

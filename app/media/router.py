@@ -15,7 +15,7 @@ from app.common.query import PathId
 from app.common.routing import APIRouter
 from app.common.schemas import NoNullCharacters
 from app.common.search import SearchQuery, apply_search, search_description
-from app.db import SessionDep
+from app.db import SessionDep, end_read_transaction
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, openapi_responses
 from app.media import repository, service
 from app.media.schemas import MediaFileOut, MediaPatch, MediaType
@@ -75,6 +75,7 @@ async def upload_media(
     ] = None,
     alt: Annotated[str | None, Form(max_length=1000), NoNullCharacters] = None,
 ) -> JSONResponse:
+    await end_read_transaction(session)
     upload = service.Upload(file.file, file.filename, file.size or 0, name, alt)
     media = await service.create_media(
         session, storage, request.app.state.settings, upload, datetime.now(UTC)

@@ -108,24 +108,33 @@ async def create_media(
     )
     if image is not None:
         media.width, media.height, media.mode = image.width, image.height, image.mode
-        media.thumbnails = []
-        for thumbnail in sorted(image.thumbnails, key=lambda t: t.box):
-            thumb_key = await storage.save(
-                naming.thumbnail_key(key, thumbnail.box), thumbnail.data, sniffed.mime_type
-            )
-            saved.append(thumb_key)
-            media.thumbnails.append(
-                MediaThumbnail(
-                    box=thumbnail.box,
-                    path=thumb_key,
-                    width=thumbnail.width,
-                    height=thumbnail.height,
-                    size=len(thumbnail.data),
-                )
-            )
+        try:
+            media.thumbnails = await _store_thumbnails(storage, image, key, sniffed, saved)
+        finally:
+            image.close()
     session.add(media)
     await session.flush()
     return media
+
+
+async def _store_thumbnails(
+    storage: Storage, image: ProcessedImage, original: str, sniffed: Sniffed, saved: list[str]
+) -> list[MediaThumbnail]:
+    rows = []
+    for thumbnail in sorted(image.thumbnails, key=lambda t: t.box):
+        key = naming.thumbnail_key(original, thumbnail.box)
+        key = await storage.save(key, thumbnail.file, sniffed.mime_type)
+        saved.append(key)
+        rows.append(
+            MediaThumbnail(
+                box=thumbnail.box,
+                path=key,
+                width=thumbnail.width,
+                height=thumbnail.height,
+                size=thumbnail.size,
+            )
+        )
+    return rows
 
 
 async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:

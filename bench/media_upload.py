@@ -1,0 +1,183 @@
+"""Media upload benchmark: upload time against Pillow's decode time, parallel throughput,
+event-loop latency during uploads, peak memory, and how fast a bomb is refused.
+
+    make bench-media                                     # SQLite
+    make bench-media DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/postgres
+
+The server runs in its own process (one uvicorn worker); this process only sends requests.
+"""
+
+import asyncio
+import io
+import os
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image, ImageDraw, ImageFilter
+
+from bench.server import Server, live_server
+
+
+def photo_like(size: tuple[int, int], quality: int) -> bytes:
+    """Noise blurred into a photo's texture, with shapes: decodes like a real photograph."""
+    noise = Image.effect_noise(size, 80)
+    image = Image.merge(
+        "RGB", [noise, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT), noise.rotate(180)]
+    ).filter(ImageFilter.GaussianBlur(1.2))
+    draw = ImageDraw.Draw(image)
+    for index in range(12):
+        x, y = index * size[0] // 12, (index * 37) % size[1]
+        draw.ellipse(
+            (x, y, x + size[0] // 8, y + size[1] // 6), fill=(index * 20, 90, 200 - index * 10)
+        )
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    output = io.BytesIO()
+    image.save(output, "JPEG", quality=quality, exif=exif)
+    return output.getvalue()
+
+
+def decode_ms(data: bytes, rounds: int = 30) -> float:
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+async def upload(client: httpx.AsyncClient, data: bytes, name: str) -> float:
+    started = time.perf_counter()
+    response = await client.post("/api/media/", files={"file": (name, data, "image/jpeg")})
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return elapsed
+
+
+async def upload_ms(client: httpx.AsyncClient, data: bytes, rounds: int) -> tuple[float, float]:
+    for _ in range(3):
+        await upload(client, data, "warmup.jpg")
+    timings = sorted([await upload(client, data, "photo.jpg") for _ in range(rounds)])
+    return statistics.median(timings) * 1000, timings[int(len(timings) * 0.99) - 1] * 1000
+
+
+async def throughput(client: httpx.AsyncClient, data: bytes, streams: int, seconds: float) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def stream() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await upload(client, data, "parallel.jpg")
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(stream() for _ in range(streams)))
+    return done / (time.perf_counter() - started)
+
+
+async def healthz_p99_during_uploads(
+    client: httpx.AsyncClient, data: bytes, seconds: float
+) -> tuple[float, int]:
+    latencies: list[float] = []
+    stop = asyncio.Event()
+
+    async def probe() -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            (await client.get("/healthz")).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(0.005)
+
+    prober = asyncio.create_task(probe())
+    await throughput(client, data, 2, seconds)
+    stop.set()
+    await prober
+    latencies.sort()
+    return latencies[int(len(latencies) * 0.99) - 1] * 1000, len(latencies)
+
+
+def rss_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+async def peak_memory_mib(server: Server, client: httpx.AsyncClient, data: bytes) -> float:
+    """Peak resident memory above idle while one upload of `data` runs."""
+    await upload(client, data, "warm.jpg")  # first-use allocations are not the upload's
+    reset_peak = Path(f"/proc/{server.pid}/clear_refs")
+    await asyncio.to_thread(reset_peak.write_text, "5")  # reset the high-water mark
+    idle = rss_kib(server.pid, "VmRSS")
+    await upload(client, data, "big.jpg")
+    return (rss_kib(server.pid, "VmHWM") - idle) / 1024
+
+
+def bomb() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 65536))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def bomb_ms(client: httpx.AsyncClient) -> float:
+    data = bomb()
+    timings = []
+    for _ in range(10):
+        started = time.perf_counter()
+        response = await client.post("/api/media/", files={"file": ("bomb.png", data, "image/png")})
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 400, response.text
+    return statistics.median(timings) * 1000
+
+
+async def run() -> None:
+    hd = photo_like((1920, 1080), quality=92)
+    twelve = photo_like((4000, 3000), quality=90)
+    with live_server(os.environ.get("DATABASE_URL")) as server:
+        headers = {"Authorization": f"Token {server.token}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+            rows = []
+            for label, data, budget in (("1920x1080 JPEG", hd, 6), ("12 MP JPEG", twelve, 3)):
+                decode = decode_ms(data)
+                median, p99 = await upload_ms(client, data, rounds=40 if data is hd else 15)
+                rows.append((label, len(data) / 1024, decode, median, p99, median / decode, budget))
+            one = await throughput(client, hd, 1, 8)
+            two = await throughput(client, hd, 2, 8)
+            health_p99, probes = await healthz_p99_during_uploads(client, hd, 8)
+            memory = await peak_memory_mib(server, client, twelve)
+            refused = await bomb_ms(client)
+    report(rows, one, two, health_p99, probes, memory, refused)
+
+
+def report(rows, one, two, health_p99, probes, memory, refused) -> None:
+    print("| upload | size | Pillow decode | upload p50 | upload p99 | p50 / decode | budget |")
+    print("|---|---|---|---|---|---|---|")
+    for label, kib, decode, median, p99, ratio, budget in rows:
+        cells = [label, f"{kib:.0f} KiB", f"{decode:.1f} ms", f"{median:.1f} ms", f"{p99:.1f} ms"]
+        print("| " + " | ".join([*cells, f"{ratio:.1f}x", f"{budget}x"]) + " |")
+    print()
+    print(f"- throughput: 1 stream {one:.1f} uploads/s, 2 streams {two:.1f} uploads/s")
+    print(f"  ({two / one:.2f}x; target 1.7x)")
+    print(f"- /healthz p99 during 2 upload streams: {health_p99:.1f} ms, {probes} probes (< 20 ms)")
+    print(f"- peak memory of a 12 MP upload above idle: {memory:.0f} MiB (target < 150 MiB)")
+    print(f"- 20000x20000 PNG bomb refused in {refused:.1f} ms (median; target < 100 ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(run())

@@ -1,0 +1,111 @@
+"""A live server for benchmarks: fresh database, migrated, one superuser token, uvicorn."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    pid: int
+    media_root: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def _postgres(admin_url: str, statement: str) -> None:
+    async def run() -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    # In a thread of its own: the caller may already be running an event loop.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, run()).result()
+
+
+@contextmanager
+def bench_database(server_url: str | None, folder: str) -> Iterator[str]:
+    """A fresh SQLite file, or a new database on the given PostgreSQL server, dropped after."""
+    if not server_url or not server_url.startswith("postgresql"):
+        yield f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+        return
+    url = make_url(server_url)
+    name = f"portfolio_bench_{uuid.uuid4().hex[:8]}"
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    _postgres(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _postgres(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def live_server(database_url: str | None = None, workers: int = 1) -> Iterator[Server]:
+    """`database_url` names a PostgreSQL server (a database is created on it) or None: SQLite."""
+    with (
+        tempfile.TemporaryDirectory(prefix="portfolio-bench-") as folder,
+        bench_database(database_url, folder) as url,
+    ):
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "MEDIA_ROOT": f"{folder}/media",
+            "LOG_LEVEL": "WARNING",
+        }
+        _cli(env, "migrate")
+        _cli(env, "createsuperuser", "--username", "bench", "--password", "benchmark secret")
+        token = _cli(env, "token", "create", "bench").strip().splitlines()[-1]
+        port = _free_port()
+        command = ["serve", "--port", str(port), "--workers", str(workers)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *command],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError("the server did not start") from None
+                    time.sleep(0.1)
+            yield Server(url, token, process.pid, Path(folder) / "media")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
