@@ -229,11 +229,11 @@ def validation_error_from_integrity(exc: sa_exc.IntegrityError) -> ValidationFai
     if unique is None:
         return ValidationFailed.field(NON_FIELD_ERRORS, "A referenced object does not exist.")
     table, columns = unique
-    if len(columns) == 1:
-        name = verbose_name(table.info, table.name)
-        return ValidationFailed.field(columns[0], f"{name} with this {columns[0]} already exists.")
-    fields = ", ".join(columns)
-    return ValidationFailed.field(NON_FIELD_ERRORS, f"The fields {fields} must make a unique set.")
+    # A unique set such as (portfolio_id, key) is scoped by its parent: the last column is the
+    # client's field, and the message is the one the repository's own check gives.
+    field = columns[-1]
+    name = verbose_name(table.info, table.name)
+    return ValidationFailed.field(field, f"{name} with this {field} already exists.")
 
 
 def _violated_unique_columns(exc: sa_exc.IntegrityError) -> tuple[Table, list[str]] | None:

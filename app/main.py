@@ -16,12 +16,17 @@ from app.common.middleware import (
     RequestContextMiddleware,
 )
 from app.db import create_engine, create_sessionmaker
+from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.links.router import router as links_router
 from app.media.router import router as media_router
 from app.media.serving import MediaFiles
 from app.media.storage import create_storage
+from app.meta.router import router as meta_router
+from app.portfolios.router import router as portfolios_router
 from app.settings import Settings, get_settings
+from app.tags.router import router as tags_router
 from app.users.router import router as users_router
 
 API_DESCRIPTION = """
@@ -78,6 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(media_router)
+    app.include_router(employers_router)
+    app.include_router(tags_router)
+    app.include_router(links_router)
+    app.include_router(meta_router)
+    app.include_router(portfolios_router)
     install_media_serving(app, settings)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before CORS.

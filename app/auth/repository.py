@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.secrets import PREFIX_LENGTH, key_digest, new_api_key
-from app.common.pagination import AnySelect
+from app.common.sql import AnySelect
 from app.models import ApiToken, User
 
 TOKEN_COLUMNS = (

@@ -2,16 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.query import DateQuery, DateTimeQuery, Int64Query
-
-S = TypeVar("S", bound=Select[Any])
+from app.common.sql import S
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def range_start(value: date | datetime, zone: ZoneInfo) -> datetime:
 
 
 def time_conditions(
-    column: InstrumentedAttribute[datetime],
+    column: InstrumentedAttribute[Any],
     zone: ZoneInfo,
     *,
     day: date | None = None,

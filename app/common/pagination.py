@@ -6,15 +6,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.query import NonNegativeInt64Query, PositiveInt64Query
+from app.common.sql import AnySelect
 from app.common.urls import absolute_request_url
 
 T = TypeVar("T")
-# A SELECT of any columns (SQLAlchemy 2.1 types a Select by its row's column types).
-AnySelect = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)

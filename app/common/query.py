@@ -12,6 +12,8 @@ from fastapi import Path
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 NULL_CHARACTERS = "Null characters are not allowed."

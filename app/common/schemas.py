@@ -3,10 +3,20 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from app.common.query import NULL_CHARACTERS
+from app.common.query import INT64_MAX, INT64_MIN, NULL_CHARACTERS
+
+REFERENCE_SCHEMA = {"type": "integer", "format": "int64", "description": "An object id."}
 
 
 def drf_datetime(value: datetime) -> str:
@@ -60,3 +70,62 @@ def omittable(**constraints: Any) -> Any:
     `null`, which fails validation with DRF's "This field may not be null.".
     """
     return Field(default=None, **constraints)
+
+
+def _reference(value: Any) -> int:
+    """DRF's PrimaryKeyRelatedField: an id (a numeric string will do); an object's `id` too."""
+    if isinstance(value, dict) and "id" in value:
+        value = value["id"]  # an SPA sends back the object it read
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PydanticCustomError(
+            "incorrect_type",
+            "Incorrect type. Expected pk value, received {kind}.",
+            {"kind": type(value).__name__},
+        )
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit() or len(text) > 20 or not INT64_MIN <= int(text) <= INT64_MAX:
+        raise PydanticCustomError(
+            "does_not_exist", 'Invalid pk "{pk}" - object does not exist.', {"pk": text}
+        )
+    return int(text)
+
+
+def _unique_references(values: Any) -> Any:
+    """A list of ids keeps the order given and drops repeats."""
+    if isinstance(values, list):
+        seen: dict[Any, None] = {}
+        for value in values:
+            key = value.get("id") if isinstance(value, dict) else value
+            seen.setdefault(str(key) if not isinstance(key, dict | list) else id(value), value)
+        return list(seen.values())
+    return values
+
+
+Reference = Annotated[int, BeforeValidator(_reference), WithJsonSchema(REFERENCE_SCHEMA)]
+ReferenceList = Annotated[list[Reference], BeforeValidator(_unique_references)]
+
+_DATETIME_FORMAT_MESSAGE = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+
+
+def _body_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) >= 16 and text[10] in "Tt ":
+                return datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            pass
+    raise PydanticCustomError("datetime_format", _DATETIME_FORMAT_MESSAGE)
+
+
+# Naive values are read in the configured time zone by the service that stores them.
+DateTimeIn = Annotated[
+    datetime,
+    BeforeValidator(_body_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]

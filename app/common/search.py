@@ -6,20 +6,19 @@ fields (compared in the normalised `search_text` column) or, when numeric, equal
 
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.query import INT64_MAX, TextQuery
+from app.common.sql import S
 from app.common.text import normalize_for_search
 
 # Joins the fields in `search_text`; no term can contain it, so no match spans two fields.
 FIELD_SEPARATOR = "\x1f"
 _TOKEN = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^\s,"\']+)')
-
-S = TypeVar("S", bound=Select[Any])
 
 
 def split_terms(search: str) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.common.pagination import AnySelect
+from app.common.sql import AnySelect
 from app.media.serialize import UrlFor, file_payload, media_payload
 from app.models import MediaFile, MediaThumbnail
 
@@ -85,6 +85,23 @@ async def load_files(
     return {row.id: file_payload(row, url_for) for row in rows}
 
 
+async def load_media_and_files(
+    session: AsyncSession, media_ids: Collection[int], file_ids: Collection[int], url_for: UrlFor
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Image objects for `media_ids` and plain file objects for `file_ids`, in two queries."""
+    media_wanted = {pk for pk in media_ids if pk is not None}
+    file_wanted = {pk for pk in file_ids if pk is not None}
+    if not media_wanted and not file_wanted:
+        return {}, {}
+    rows = list(
+        await session.execute(select_files().where(MediaFile.id.in_(media_wanted | file_wanted)))
+    )
+    images = [row for row in rows if row.id in media_wanted]
+    media = {p["id"]: p for p in await payloads_for_rows(session, images, url_for)}
+    files = {row.id: file_payload(row, url_for) for row in rows if row.id in file_wanted}
+    return media, files
+
+
 async def get_with_thumbnails(session: AsyncSession, media_id: int) -> MediaFile | None:
     return (
         await session.execute(
@@ -93,11 +110,3 @@ async def get_with_thumbnails(session: AsyncSession, media_id: int) -> MediaFile
             .options(selectinload(MediaFile.thumbnails))
         )
     ).scalar_one_or_none()
-
-
-async def kinds_of(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
-    """`{id: kind}` for the ids that exist (to check that references are images)."""
-    if not ids:
-        return {}
-    rows = await session.execute(select(MediaFile.id, MediaFile.kind).where(MediaFile.id.in_(ids)))
-    return {row.id: row.kind for row in rows}

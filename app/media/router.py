@@ -8,9 +8,10 @@ from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
+from app.common.crud import page_response
 from app.common.filters import CommonFiltersDep, apply_common_filters
 from app.common.ordering import Ordering, ordering_dependency
-from app.common.pagination import Page, PageDep, fetch_page, next_link, previous_link
+from app.common.pagination import Page, PageDep, fetch_page
 from app.common.query import PathId
 from app.common.routing import APIRouter
 from app.common.schemas import NoNullCharacters
@@ -18,9 +19,9 @@ from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep, end_read_transaction
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, openapi_responses
 from app.media import repository, service
+from app.media.dependencies import StorageDep, UrlForDep
 from app.media.schemas import MediaFileOut, MediaPatch, MediaType
 from app.media.serialize import UrlFor, media_payload
-from app.media.storage import Storage
 from app.models import MediaFile
 
 router = APIRouter(tags=["media"])
@@ -33,21 +34,6 @@ MediaDelete = Annotated[Principal, Depends(require(Permission.MEDIA_DELETE))]
 ORDERING_FIELDS = ("id", "name", "size", "created_at", "updated_at")
 ORDERING_COLUMNS: dict[str, Any] = {name: getattr(MediaFile, name) for name in ORDERING_FIELDS}
 MediaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("-created_at",)))]
-
-
-def get_storage(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-StorageDep = Annotated[Storage, Depends(get_storage)]
-
-
-def url_builder(request: Request, storage: StorageDep) -> UrlFor:
-    return lambda key: storage.url(key, request)
-
-
-UrlForDep = Annotated[UrlFor, Depends(url_builder)]
 
 
 def _payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
@@ -104,14 +90,8 @@ async def list_media(
         statement = statement.where(MediaFile.kind == type)
     statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
     count, rows = await fetch_page(session, statement, page)
-    return JSONResponse(
-        {
-            "count": count,
-            "next": next_link(request, page, count),
-            "previous": previous_link(request, page),
-            "results": await repository.payloads_for_rows(session, rows, url_for),
-        }
-    )
+    results = await repository.payloads_for_rows(session, rows, url_for)
+    return page_response(request, page, count, results)
 
 
 async def _media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:

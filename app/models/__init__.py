@@ -2,16 +2,32 @@
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
 from app.models.media import MediaFile, MediaThumbnail
+from app.models.portfolio import (
+    Employer,
+    Portfolio,
+    PortfolioLink,
+    PortfolioMeta,
+    Tag,
+    portfolio_images,
+    portfolio_tags,
+)
 from app.models.user import ApiToken, LoginFailure, User
 
 __all__ = [
     "ApiToken",
     "Base",
+    "Employer",
     "IdMixin",
     "LoginFailure",
     "MediaFile",
     "MediaThumbnail",
+    "Portfolio",
+    "PortfolioLink",
+    "PortfolioMeta",
     "SearchableMixin",
+    "Tag",
     "TimestampMixin",
     "User",
+    "portfolio_images",
+    "portfolio_tags",
 ]

@@ -1,0 +1,53 @@
+"""Small pieces every resource's endpoints share: fetch-or-404, apply changes, page bodies."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.pagination import PageRequest, next_link, previous_link
+from app.common.schemas import drf_datetime
+from app.errors import NotFound
+from app.models import Base
+from app.models.base import utcnow
+
+M = TypeVar("M", bound=Base)
+
+
+async def get_or_404(session: AsyncSession, model: type[M], object_id: int) -> M:
+    found = await session.get(model, object_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def apply_changes(target: Any, changes: Mapping[str, Any], columns: Mapping[str, str]) -> None:
+    """Set the fields the client sent; `columns` maps request names to other attribute names
+    (`image` -> `image_id`). Like a DRF save, an update always moves `updated_at`."""
+    for field, value in changes.items():
+        setattr(target, columns.get(field, field), value)
+    if getattr(target, "id", None) is not None:
+        target.updated_at = utcnow()
+
+
+def page_response(
+    request: Request, page: PageRequest, count: int, results: list[dict[str, Any]]
+) -> JSONResponse:
+    """The DRF page body, serialised once from ready dicts."""
+    return JSONResponse(
+        {
+            "count": count,
+            "next": next_link(request, page, count),
+            "previous": previous_link(request, page),
+            "results": results,
+        }
+    )
+
+
+def with_timestamps(payload: dict[str, Any], row: Any) -> dict[str, Any]:
+    """A resource's own endpoint adds `created_at`/`updated_at` to its embedded shape."""
+    payload["created_at"] = drf_datetime(row.created_at)
+    payload["updated_at"] = drf_datetime(row.updated_at)
+    return payload

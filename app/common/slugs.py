@@ -1,0 +1,36 @@
+"""Slugs as Django's `slugify(allow_unicode=True)` makes them, kept unique with -2, -3, ..."""
+
+import re
+import unicodedata
+from collections.abc import Collection
+
+from pydantic_core import PydanticCustomError
+
+SLUG_PATTERN = re.compile(r"^[-\w]+$")
+SLUG_MESSAGE = (
+    "Enter a valid “slug” consisting of Unicode letters, numbers, underscores, or hyphens."
+)
+
+
+def slugify(text: str, fallback: str) -> str:
+    """`طراحی سایت` -> `طراحی-سایت`; a text with no letters or digits gives `fallback`."""
+    value = unicodedata.normalize("NFKC", text)
+    value = re.sub(r"[^\w\s-]", "", value.lower())
+    value = re.sub(r"[-\s]+", "-", value).strip("-_")
+    return value[:200] or fallback
+
+
+def first_free(base: str, taken: Collection[str]) -> str:
+    """`base`, else `base-2`, `base-3`, ... whichever is not taken."""
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def validate_slug(value: str) -> str:
+    if not SLUG_PATTERN.fullmatch(value):
+        raise PydanticCustomError("invalid_slug", SLUG_MESSAGE)
+    return value

@@ -1,0 +1,208 @@
+"""`/api/portfolios/{id}/links/`: the links of a portfolio, exactly as the link seeds show."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import Principal, require
+from app.auth.permissions import Permission
+from app.common.crud import apply_changes, page_response
+from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
+from app.common.ordering import Ordering, ordering_dependency
+from app.common.pagination import Page, PageDep, fetch_page
+from app.common.parents import require_portfolio
+from app.common.query import BooleanQuery, PathId
+from app.common.references import FieldErrors, check_images
+from app.common.routing import APIRouter
+from app.common.search import SearchQuery, apply_search, search_description
+from app.db import SessionDep
+from app.errors import NotFound
+from app.links.schemas import LinkIn, LinkOut, LinkPatch, link_payload
+from app.media.dependencies import UrlForDep
+from app.media.repository import load_media
+from app.media.serialize import UrlFor
+from app.models import PortfolioLink
+
+router = APIRouter(tags=["portfolio links"])
+
+LinkCreate = Annotated[Principal, Depends(require(Permission.LINK_CREATE))]
+LinkView = Annotated[Principal, Depends(require(Permission.LINK_VIEW))]
+LinkUpdate = Annotated[Principal, Depends(require(Permission.LINK_UPDATE))]
+LinkDelete = Annotated[Principal, Depends(require(Permission.LINK_DELETE))]
+
+ORDERING_FIELDS = ("id", "name", "order", "created_at", "updated_at")
+ORDERING_COLUMNS: dict[str, Any] = {name: getattr(PortfolioLink, name) for name in ORDERING_FIELDS}
+LinkOrdering = Annotated[
+    Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("order", "-created_at")))
+]
+COLUMNS = (
+    PortfolioLink.id,
+    PortfolioLink.portfolio_id,
+    PortfolioLink.name,
+    PortfolioLink.url,
+    PortfolioLink.image_id,
+    PortfolioLink.description,
+    PortfolioLink.order,
+    PortfolioLink.created_at,
+    PortfolioLink.updated_at,
+)
+RENAMED = {"image": "image_id"}
+
+
+async def link_payloads(
+    session: AsyncSession, rows: list[Any], url_for: UrlFor
+) -> list[dict[str, Any]]:
+    media = await load_media(session, [row.image_id for row in rows], url_for)
+    return [link_payload(row, media) for row in rows]
+
+
+async def _respond(
+    session: AsyncSession, link: Any, url_for: UrlFor, status: int = 200
+) -> JSONResponse:
+    return JSONResponse((await link_payloads(session, [link], url_for))[0], status)
+
+
+async def _link_of(session: AsyncSession, portfolio_id: int | None, link_id: int) -> PortfolioLink:
+    """The link, if it belongs to that portfolio (any portfolio for the alias route)."""
+    link = await session.get(PortfolioLink, link_id)
+    if link is None or (portfolio_id is not None and link.portfolio_id != portfolio_id):
+        raise NotFound()
+    return link
+
+
+async def _validate_image(session: AsyncSession, changes: dict[str, Any]) -> None:
+    errors = FieldErrors()
+    await check_images(session, errors, "image", [changes.get("image")])
+    errors.raise_if_any()
+
+
+@router.get(
+    "/api/portfolios/{id}/links/",
+    response_model=Page[LinkOut],
+    summary="List a portfolio's links, with filtering, searching and ordering",
+)
+async def list_portfolio_links(
+    request: Request,
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: LinkView,
+    id: PathId,
+    page: PageDep,
+    ordering: LinkOrdering,
+    filters: CommonFiltersDep,
+    search: Annotated[
+        SearchQuery, Query(description=search_description(["id", "name", "url"]))
+    ] = None,
+    has_image: Annotated[BooleanQuery, Query(description="With or without an image.")] = None,
+    has_description: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
+    has_url: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
+) -> JSONResponse:
+    await require_portfolio(session, id)
+    statement = select(*COLUMNS).where(PortfolioLink.portfolio_id == id)
+    statement = apply_common_filters(
+        statement, filters, PortfolioLink.id, PortfolioLink.created_at, PortfolioLink.updated_at
+    )
+    statement = apply_search(statement, search, PortfolioLink.search_text, PortfolioLink.id)
+    if has_image is not None:
+        statement = statement.where(presence_condition(PortfolioLink.image_id, has_image))
+    for column, wanted in (
+        (PortfolioLink.description, has_description),
+        (PortfolioLink.url, has_url),
+    ):
+        if wanted is not None:
+            statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
+    statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
+    count, rows = await fetch_page(session, statement, page)
+    return page_response(request, page, count, await link_payloads(session, rows, url_for))
+
+
+@router.post(
+    "/api/portfolios/{id}/links/",
+    status_code=201,
+    response_model=LinkOut,
+    summary="Create a link of a portfolio",
+)
+async def create_portfolio_link(
+    session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
+) -> JSONResponse:
+    await require_portfolio(session, id)
+    changes = payload.model_dump()
+    await _validate_image(session, changes)
+    link = PortfolioLink(portfolio_id=id)
+    apply_changes(link, changes, RENAMED)
+    session.add(link)
+    await session.flush()
+    return await _respond(session, link, url_for, 201)
+
+
+@router.get(
+    "/api/portfolios/{portfolio_id}/links/{id}",
+    response_model=LinkOut,
+    summary="Retrieve a link of a portfolio",
+)
+async def get_portfolio_link(
+    session: SessionDep, url_for: UrlForDep, _caller: LinkView, portfolio_id: PathId, id: PathId
+) -> JSONResponse:
+    return await _respond(session, await _link_of(session, portfolio_id, id), url_for)
+
+
+@router.get("/api/portfolios/links/{id}", response_model=LinkOut, include_in_schema=False)
+async def get_link_by_id(
+    session: SessionDep, url_for: UrlForDep, _caller: LinkView, id: PathId
+) -> JSONResponse:
+    """The form the retrieve-link seed's example uses; an alias of the route above."""
+    return await _respond(session, await _link_of(session, None, id), url_for)
+
+
+async def _update(
+    session: AsyncSession, portfolio_id: int, link_id: int, changes: dict[str, Any], url_for: UrlFor
+) -> JSONResponse:
+    link = await _link_of(session, portfolio_id, link_id)
+    await _validate_image(session, changes)
+    apply_changes(link, changes, RENAMED)
+    await session.flush()
+    return await _respond(session, link, url_for)
+
+
+@router.patch(
+    "/api/portfolios/{portfolio_id}/links/{id}",
+    response_model=LinkOut,
+    summary="Update a link: only the fields given change",
+)
+async def update_portfolio_link(
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: LinkUpdate,
+    portfolio_id: PathId,
+    id: PathId,
+    payload: LinkPatch,
+) -> JSONResponse:
+    return await _update(session, portfolio_id, id, payload.given(), url_for)
+
+
+@router.put(
+    "/api/portfolios/{portfolio_id}/links/{id}",
+    response_model=LinkOut,
+    summary="Replace a link",
+)
+async def replace_portfolio_link(
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: LinkUpdate,
+    portfolio_id: PathId,
+    id: PathId,
+    payload: LinkIn,
+) -> JSONResponse:
+    return await _update(session, portfolio_id, id, payload.given(), url_for)
+
+
+@router.delete(
+    "/api/portfolios/{portfolio_id}/links/{id}", status_code=204, summary="Delete a link"
+)
+async def delete_portfolio_link(
+    session: SessionDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
+) -> None:
+    await session.delete(await _link_of(session, portfolio_id, id))

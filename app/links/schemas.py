@@ -1,0 +1,90 @@
+"""Portfolio link bodies, as in the link seeds (plus `order`)."""
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
+
+from app.common.query import INT32_MAX, INT32_MIN
+from app.common.schemas import DateTimeOut, Reference, RequestSchema, drf_datetime, omittable
+from app.media.schemas import MediaFileOut
+
+_URL_MESSAGE = "Enter a valid URL."
+
+
+def _http_url(value: str | None) -> str | None:
+    """Django's URLValidator in spirit: http(s), a host, no spaces."""
+    if value is None or value == "":
+        return value
+    scheme, _, rest = value.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise PydanticCustomError("invalid_url", _URL_MESSAGE)
+    hostname = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    if not hostname or (hostname != "localhost" and "." not in hostname.strip("[]")):
+        raise PydanticCustomError("invalid_url", _URL_MESSAGE)
+    return value
+
+
+Url = Annotated[str | None, Field(max_length=200), AfterValidator(_http_url)]
+
+
+class LinkIn(RequestSchema):
+    name: str = Field(min_length=1, max_length=255, description="Not unique.")
+    url: Url = None
+    image: Reference | None = Field(default=None, description="Id of an image media file.")
+    description: str | None = None
+    order: int = Field(default=0, description="Lower first.", ge=INT32_MIN, le=INT32_MAX)
+
+
+class LinkPatch(RequestSchema):
+    name: str = omittable(min_length=1, max_length=255)
+    url: Url = None
+    image: Reference | None = None
+    description: str | None = None
+    order: int = omittable(ge=INT32_MIN, le=INT32_MAX)
+
+
+class LinkData(BaseModel):
+    """An item of `links_data` inside a portfolio."""
+
+    id: int
+    name: str
+    url: str | None
+    description: str | None
+    image_data: MediaFileOut | None
+
+
+class LinkOut(BaseModel):
+    id: int
+    name: str
+    url: str | None
+    image_data: MediaFileOut | None
+    description: str | None
+    order: int
+    created_at: DateTimeOut
+    updated_at: DateTimeOut
+
+
+def link_data(row: Any, media: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "url": row.url,
+        "description": row.description,
+        "image_data": media.get(row.image_id) if row.image_id else None,
+    }
+
+
+def link_payload(row: Any, media: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The seeds' link object, in their order, plus `order`."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "url": row.url,
+        "image_data": media.get(row.image_id) if row.image_id else None,
+        "description": row.description,
+        "order": row.order,
+        "created_at": drf_datetime(row.created_at),
+        "updated_at": drf_datetime(row.updated_at),
+    }

@@ -1,0 +1,151 @@
+"""Portfolio reads: the seed's full nested shape for any number of portfolios, in a fixed
+number of queries (one per related table), selecting only the columns the response shows."""
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.schemas import drf_datetime
+from app.common.sql import AnySelect
+from app.employers.schemas import employer_payload
+from app.links.schemas import link_data
+from app.media.repository import load_media_and_files
+from app.media.serialize import UrlFor
+from app.meta.schemas import meta_payload
+from app.models import (
+    Employer,
+    Portfolio,
+    PortfolioLink,
+    PortfolioMeta,
+    Tag,
+    portfolio_images,
+    portfolio_tags,
+)
+from app.tags.schemas import tag_payload
+
+PORTFOLIO_COLUMNS = (
+    Portfolio.id,
+    Portfolio.title,
+    Portfolio.slug,
+    Portfolio.excerpt,
+    Portfolio.order,
+    Portfolio.image_id,
+    Portfolio.employer_id,
+    Portfolio.is_active,
+    Portfolio.completed_at,
+    Portfolio.created_at,
+    Portfolio.updated_at,
+    Portfolio.description,
+)
+LINK_ORDER = (PortfolioLink.order, PortfolioLink.created_at.desc(), PortfolioLink.id.desc())
+
+
+def select_portfolios() -> AnySelect:
+    return select(*PORTFOLIO_COLUMNS)
+
+
+def _grouped(rows: Any) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.portfolio_id].append(row)
+    return grouped
+
+
+async def _related(session: AsyncSession, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
+    tags = await session.execute(
+        select(portfolio_tags.c.portfolio_id, Tag.id, Tag.name, Tag.image_id)
+        .join(Tag, Tag.id == portfolio_tags.c.tag_id)
+        .where(portfolio_tags.c.portfolio_id.in_(ids))
+        .order_by(portfolio_tags.c.portfolio_id, portfolio_tags.c.position)
+    )
+    gallery = await session.execute(
+        select(portfolio_images.c.portfolio_id, portfolio_images.c.media_id)
+        .where(portfolio_images.c.portfolio_id.in_(ids))
+        .order_by(portfolio_images.c.portfolio_id, portfolio_images.c.position)
+    )
+    links = await session.execute(
+        select(
+            PortfolioLink.portfolio_id,
+            PortfolioLink.id,
+            PortfolioLink.name,
+            PortfolioLink.url,
+            PortfolioLink.description,
+            PortfolioLink.image_id,
+        )
+        .where(PortfolioLink.portfolio_id.in_(ids))
+        .order_by(PortfolioLink.portfolio_id, *LINK_ORDER)
+    )
+    meta = await session.execute(
+        select(
+            PortfolioMeta.portfolio_id,
+            PortfolioMeta.id,
+            PortfolioMeta.key,
+            PortfolioMeta.value_text,
+            PortfolioMeta.value_file_id,
+        )
+        .where(PortfolioMeta.portfolio_id.in_(ids))
+        .order_by(PortfolioMeta.portfolio_id, PortfolioMeta.id)
+    )
+    return {
+        "tags": _grouped(tags),
+        "gallery": _grouped(gallery),
+        "links": _grouped(links),
+        "meta": _grouped(meta),
+    }
+
+
+async def portfolio_payloads(
+    session: AsyncSession, rows: list[Any], url_for: UrlFor
+) -> list[dict[str, Any]]:
+    """The seed's portfolio objects for `rows` (anything with the portfolio columns)."""
+    if not rows:
+        return []
+    related = await _related(session, [row.id for row in rows])
+    employer_ids = {row.employer_id for row in rows if row.employer_id}
+    employers = {}
+    if employer_ids:
+        result = await session.execute(
+            select(Employer.id, Employer.name, Employer.description, Employer.image_id).where(
+                Employer.id.in_(employer_ids)
+            )
+        )
+        employers = {employer.id: employer for employer in result}
+    media_ids = [row.image_id for row in rows]
+    media_ids += [employer.image_id for employer in employers.values()]
+    for group in ("tags", "links"):
+        media_ids += [item.image_id for items in related[group].values() for item in items]
+    media_ids += [item.media_id for items in related["gallery"].values() for item in items]
+    file_ids = [item.value_file_id for items in related["meta"].values() for item in items]
+    media, files = await load_media_and_files(session, media_ids, file_ids, url_for)
+    return [_payload(row, related, employers, media, files) for row in rows]
+
+
+def _payload(
+    row: Any,
+    related: dict[str, dict[int, list[Any]]],
+    employers: dict[int, Any],
+    media: dict[int, dict[str, Any]],
+    files: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    employer = employers.get(row.employer_id) if row.employer_id else None
+    gallery = [media.get(item.media_id) for item in related["gallery"].get(row.id, ())]
+    return {
+        "id": row.id,
+        "title": row.title,
+        "slug": row.slug,
+        "excerpt": row.excerpt,
+        "order": row.order,
+        "image_data": media.get(row.image_id) if row.image_id else None,
+        "employer_data": employer_payload(employer, media) if employer else None,
+        "tags_data": [tag_payload(tag, media) for tag in related["tags"].get(row.id, ())],
+        "links_data": [link_data(link, media) for link in related["links"].get(row.id, ())],
+        "is_active": row.is_active,
+        "completed_at": drf_datetime(row.completed_at) if row.completed_at else None,
+        "created_at": drf_datetime(row.created_at),
+        "updated_at": drf_datetime(row.updated_at),
+        "description": row.description,
+        "images_data": [image for image in gallery if image is not None],
+        "meta": [meta_payload(item, files) for item in related["meta"].get(row.id, ())],
+    }
