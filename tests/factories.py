@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.secrets import hash_password_sync
-from app.models import User
+from app.models import MediaFile, MediaThumbnail, User
 
 PASSWORD = "correct horse battery"
 # Hashed once: argon2 is deliberately slow, and most tests never log in.
@@ -70,3 +70,54 @@ async def create_superuser(app: FastAPI) -> Caller:
 
 async def create_staff(app: FastAPI, *codes: int) -> Caller:
     return await create_caller(app, is_staff=True, permissions=list(codes))
+
+
+async def create_image(app: FastAPI, name: str = "technology", **fields: Any) -> MediaFile:
+    """An image row with its four thumbnails (no bytes on disk: enough for shapes)."""
+    folder = "core_media/2026/01/13"
+    stem = unique(name.replace(" ", "_"))
+    values: dict[str, Any] = {
+        "kind": "image",
+        "name": name,
+        "path": f"{folder}/{stem}.png",
+        "mime_type": "image/png",
+        "size": 5123,
+        "width": 225,
+        "height": 225,
+        "mode": "P",
+        **fields,
+    }
+    async with app.state.sessionmaker() as session:
+        media = MediaFile(**values)
+        media.thumbnails = [
+            MediaThumbnail(
+                box=box,
+                path=f"{folder}/thumbnails/{stem}_thumbnail_{box}x{box}.png",
+                width=box,
+                height=box,
+                size=box * 10,
+            )
+            for box in (64, 128, 512, 1080)
+        ]
+        session.add(media)
+        await session.commit()
+        return media
+
+
+async def create_document(app: FastAPI, name: str = "report") -> MediaFile:
+    async with app.state.sessionmaker() as session:
+        media = MediaFile(
+            kind="document", name=name, path=f"core_media/2026/01/13/{unique(name)}.pdf",
+            mime_type="application/pdf", size=2048,
+        )  # fmt: skip
+        session.add(media)
+        await session.commit()
+        return media
+
+
+async def create_row(app: FastAPI, model: type[Any], **fields: Any) -> Any:
+    async with app.state.sessionmaker() as session:
+        row = model(**fields)
+        session.add(row)
+        await session.commit()
+        return row
