@@ -31,6 +31,7 @@ def first_free(base: str, taken: Collection[str]) -> str:
 
 
 def validate_slug(value: str) -> str:
-    if not SLUG_PATTERN.fullmatch(value):
+    """A given slug must be one; an empty one means "generate it"."""
+    if value and not SLUG_PATTERN.fullmatch(value):
         raise PydanticCustomError("invalid_slug", SLUG_MESSAGE)
     return value

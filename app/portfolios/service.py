@@ -1,5 +1,6 @@
 """Portfolio writes: validation of every reference at once, slugs, ordered tags and gallery."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.common.crud import apply_changes
 from app.common.references import FieldErrors, check_exist, check_images, check_unique
 from app.common.slugs import first_free, slugify
+from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag, portfolio_images, portfolio_tags
 
 RENAMED = {"image": "image_id", "employer": "employer_id"}
-SLUG_ATTEMPTS = 5
+SLUG_ATTEMPTS = 50
 
 
 async def validate(
@@ -34,14 +36,16 @@ async def validate(
     errors.raise_if_any()
 
 
-async def free_slug(session: AsyncSession, title: str) -> str:
+async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = ()) -> str:
+    """The first of `slug`, `slug-2`, ... neither stored nor already `tried` (a concurrent
+    request may hold an uncommitted one that this transaction cannot see)."""
     base = slugify(title, fallback="portfolio")
     taken = await session.execute(
         select(Portfolio.slug).where(
             or_(Portfolio.slug == base, Portfolio.slug.startswith(f"{base}-", autoescape=True))
         )
     )
-    return first_free(base, set(taken.scalars()))
+    return first_free(base, {*taken.scalars(), *tried})
 
 
 def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -53,6 +57,7 @@ async def _flush_with_free_slug(
     session: AsyncSession, portfolio: Portfolio, generated: bool
 ) -> None:
     """Flush; a generated slug taken meanwhile by a concurrent request is generated again."""
+    tried: set[str] = set()
     for _attempt in range(SLUG_ATTEMPTS):
         try:
             async with session.begin_nested():
@@ -62,8 +67,9 @@ async def _flush_with_free_slug(
         except IntegrityError as error:
             if not generated or "slug" not in str(error.orig):
                 raise
-            portfolio.slug = await free_slug(session, portfolio.title)
-    raise RuntimeError("no free slug after several attempts")
+            tried.add(portfolio.slug)
+            portfolio.slug = await free_slug(session, portfolio.title, tried)
+    raise ValidationFailed.field("slug", "portfolio with this slug already exists.")
 
 
 async def _replace_links(session: AsyncSession, portfolio_id: int, changes: dict[str, Any]) -> None:
