@@ -78,6 +78,15 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for GET requests. On PostgreSQL they run in autocommit, as DRF's queries do
+    without ATOMIC_REQUESTS: no BEGIN and COMMIT round trips around a read. SQLite keeps its
+    transactions (they cost nothing there, and its BEGIN is ours to issue)."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_sessionmaker(engine)
+
+
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
@@ -131,10 +140,14 @@ async def _run_callbacks(session: AsyncSession, name: str) -> None:
 @raises(ServiceUnavailable)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed before the response is sent (scope="function")."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    reads_only = request.method in SAFE_METHODS
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if reads_only else state.sessionmaker
+    )
     async with sessionmaker() as session:
         try:
-            if request.method not in SAFE_METHODS:
+            if not reads_only:
                 await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
             yield session
             await session.commit()

@@ -15,7 +15,7 @@ from app.common.middleware import (
     ProxyHeadersMiddleware,
     RequestContextMiddleware,
 )
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -47,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(app.state.settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(engine)
     try:
         yield
     finally:

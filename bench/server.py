@@ -28,6 +28,7 @@ class Server:
     token: str
     pid: int
     media_root: Path
+    env: dict[str, str]  # the settings it runs with, for an in-process copy
 
 
 def _free_port() -> int:
@@ -105,7 +106,8 @@ def live_server(database_url: str | None = None, workers: int = 1) -> Iterator[S
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise RuntimeError("the server did not start") from None
                     time.sleep(0.1)
-            yield Server(url, token, process.pid, Path(folder) / "media")
+            settings = {"database_url": env["DATABASE_URL"], "media_root": env["MEDIA_ROOT"]}
+            yield Server(url, token, process.pid, Path(folder) / "media", settings)
         finally:
             process.terminate()
             process.wait(timeout=30)

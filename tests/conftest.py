@@ -105,10 +105,10 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
     """Per-test isolation: everything the app commits is a savepoint inside one rollback."""
-    original = app.state.sessionmaker
+    original = app.state.sessionmaker, app.state.read_sessionmaker
     async with app.state.engine.connect() as connection:
         transaction = await connection.begin()
-        app.state.sessionmaker = async_sessionmaker(
+        app.state.sessionmaker = app.state.read_sessionmaker = async_sessionmaker(
             bind=connection,
             expire_on_commit=False,
             autoflush=False,
@@ -117,7 +117,7 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
         try:
             yield connection
         finally:
-            app.state.sessionmaker = original
+            app.state.sessionmaker, app.state.read_sessionmaker = original
             await transaction.rollback()
 
 

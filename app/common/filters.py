@@ -26,7 +26,7 @@ class CommonFilters:
     updated_to: date | datetime | None = None
 
 
-def common_filters(
+async def common_filters(
     request: Request,
     id_min: Annotated[Int64Query, Query(description="Smallest id (inclusive).")] = None,
     id_max: Annotated[Int64Query, Query(description="Largest id (inclusive).")] = None,

@@ -1,6 +1,6 @@
 """DRF OrderingFilter: allowed fields only, unknown ones dropped, a stable `-id` tiebreak."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -33,13 +33,15 @@ def parse_ordering(raw: str | None, allowed: Sequence[str], default: Sequence[st
     return Ordering(tuple(fields))
 
 
-def ordering_dependency(allowed: Sequence[str], default: Sequence[str]) -> Callable[..., Ordering]:
+def ordering_dependency(
+    allowed: Sequence[str], default: Sequence[str]
+) -> Callable[..., Awaitable[Ordering]]:
     description = (
         f"Comma-separated fields, `-` for descending. Allowed: {', '.join(allowed)}. "
         f"Unknown fields are ignored. Default: {','.join(default)}."
     )
 
-    def ordering(
+    async def ordering(
         ordering: Annotated[TextQuery, Query(description=description)] = None,
     ) -> Ordering:
         return parse_ordering(ordering, allowed, default)

@@ -29,7 +29,7 @@ class Page(BaseModel, Generic[T]):
     results: list[T]
 
 
-def page_request(
+async def page_request(
     request: Request,
     limit: Annotated[
         PositiveInt64Query,

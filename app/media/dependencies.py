@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.common.urls import public_origin
 from app.media.serialize import UrlFor
 from app.media.storage import Storage
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
@@ -16,8 +17,9 @@ def get_storage(request: Request) -> Storage:
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
-def url_builder(request: Request, storage: StorageDep) -> UrlFor:
-    return lambda key: storage.url(key, request)
+async def url_builder(request: Request, storage: StorageDep) -> UrlFor:
+    origin = public_origin(request)
+    return lambda key: storage.url(key, origin)
 
 
 UrlForDep = Annotated[UrlFor, Depends(url_builder)]

@@ -5,8 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Protocol
 
-from starlette.requests import Request
-
 from app.settings import Settings
 
 
@@ -26,8 +24,8 @@ class Storage(Protocol):
     def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
         """Every stored object under `prefix` (for garbage collection)."""
 
-    def url(self, key: str, request: Request) -> str:
-        """The absolute URL a client fetches the object from."""
+    def url(self, key: str, origin: str) -> str:
+        """The absolute URL a client fetches the object from; `origin` is the request's."""
 
 
 def create_storage(settings: Settings) -> Storage:

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from starlette.requests import Request
-
-from app.common.urls import public_origin
 from app.media.naming import with_random_suffix
 from app.media.storage import StoredObject
 
@@ -75,6 +72,5 @@ class LocalStorage:
                 found.append(StoredObject(path.relative_to(self.root).as_posix(), modified))
         return found
 
-    def url(self, key: str, request: Request) -> str:
-        origin = self.base_url or public_origin(request)
-        return f"{origin}{self.media_url}{quote(key)}"
+    def url(self, key: str, origin: str) -> str:
+        return f"{self.base_url or origin}{self.media_url}{quote(key)}"

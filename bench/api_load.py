@@ -1,0 +1,254 @@
+"""API throughput: wrk drives a live server (one uvicorn worker, PostgreSQL by default) from a
+second process; an in-process copy of the app counts SQL statements per request.
+
+    make bench-api                      # PostgreSQL at 127.0.0.1:5432 (a database is created)
+    make bench-api DATABASE_URL=sqlite  # the embedded database instead
+
+Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+import asyncio
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PIL import Image
+from sqlalchemy import event
+
+from bench.server import Server, live_server
+
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+CONNECTIONS = 16
+SECONDS = 10
+
+
+@dataclass
+class Scenario:
+    name: str
+    method: str
+    path: str
+    body: dict | None = None
+    ids: list[int] | None = None  # PATCH spreads over these links instead of one hot row
+
+
+def png(color: tuple[int, int, int]) -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (640, 480), color).save(output, "PNG")
+    return output.getvalue()
+
+
+async def seed(client: httpx.AsyncClient) -> dict[str, object]:
+    """Realistic data: images with thumbnails, employers, tags, portfolios with everything."""
+    images = []
+    for number in range(12):
+        response = await client.post(
+            "/api/media/",
+            files={"file": (f"image{number}.png", png((number * 20, 80, 160)), "image/png")},
+        )
+        response.raise_for_status()
+        images.append(response.json()["id"])
+    employers = [
+        (
+            await client.post("/api/employers/", json={"name": f"Employer {n}", "image": images[n]})
+        ).json()["id"]
+        for n in range(4)
+    ]
+    tags = [
+        (await client.post("/api/tags/", json={"name": f"tag {n}", "image": images[n + 4]})).json()[
+            "id"
+        ]
+        for n in range(6)
+    ]
+    portfolios = []
+    for number in range(30):
+        response = await client.post(
+            "/api/portfolios/",
+            json={
+                "title": f"Portfolio {number} طراحی سایت",
+                "excerpt": "a site built with care",
+                "description": "a long description " * 20,
+                "image": images[number % 12],
+                "employer": employers[number % 4],
+                "tags": tags[number % 3 : number % 3 + 3],
+                "images": images[number % 6 : number % 6 + 4],
+                "completed_at": "2024-12-14T00:00:00Z",
+            },
+        )
+        response.raise_for_status()
+        portfolio = response.json()["id"]
+        portfolios.append(portfolio)
+        for link in range(3):
+            await client.post(
+                f"/api/portfolios/{portfolio}/links/",
+                json={"name": f"link {link}", "url": "https://github.com/x", "image": images[link]},
+            )
+        await client.post(
+            f"/api/portfolios/{portfolio}/meta/",
+            json={"key": "client", "value_text": "x", "value_file": images[0]},
+        )
+    target = portfolios[0]
+    links = []
+    for number in range(12):
+        response = await client.post(
+            f"/api/portfolios/{target}/links/",
+            json={
+                "name": f"github {number}",
+                "url": "https://github.com/y",
+                "image": images[number],
+            },
+        )
+        links.append(response.json()["id"])
+    return {"portfolio": target, "links": links}
+
+
+def scenarios(data: dict[str, object]) -> list[Scenario]:
+    portfolio = data["portfolio"]
+    links = data["links"]
+    assert isinstance(links, list)
+    return [
+        Scenario(
+            "list links (limit 10, with images)",
+            "GET",
+            f"/api/portfolios/{portfolio}/links/?limit=10",
+        ),
+        Scenario("list portfolios (limit 10, nested)", "GET", "/api/portfolios/?limit=10"),
+        Scenario("retrieve portfolio (nested)", "GET", f"/api/portfolios/{portfolio}"),
+        Scenario(
+            "create link",
+            "POST",
+            f"/api/portfolios/{portfolio}/links/",
+            {"name": "bench", "url": "https://example.com/bench", "description": "load"},
+        ),  # fmt: skip
+        Scenario(
+            "update link", "PATCH", f"/api/portfolios/{portfolio}/links/ID", {"order": 1}, links
+        ),
+        Scenario(
+            "create portfolio",
+            "POST",
+            "/api/portfolios/",
+            {"title": "bench", "tags": [], "excerpt": "load"},
+        ),  # fmt: skip
+        Scenario("update portfolio", "PATCH", f"/api/portfolios/{portfolio}", {"order": 2}),
+    ]
+
+
+LUA = """
+local ids = {%(ids)s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local path = "%(path)s"
+  if #ids > 0 then path = path:gsub("ID", ids[(counter %% #ids) + 1]) end
+  local body = %(body)s
+  if "%(method)s" == "POST" and body ~= nil then
+    body = body:gsub("BENCH", tostring(math.random(1, 1000000000)) .. "-" .. counter)
+  end
+  return wrk.format("%(method)s", path, nil, body)
+end
+"""
+
+
+def wrk(server: Server, scenario: Scenario) -> dict[str, float]:
+    body = json.dumps(scenario.body, ensure_ascii=False) if scenario.body else None
+    if body and scenario.method == "POST":
+        body = body.replace('"bench"', '"bench BENCH"')
+    script = LUA % {
+        "ids": ",".join(str(i) for i in scenario.ids or []),
+        "path": scenario.path,
+        "body": "nil" if body is None else "[[" + body + "]]",
+        "method": scenario.method,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(
+        [
+            "wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency", "-s", handle.name,
+            "-H", f"Authorization: Token {server.token}", "-H", "Content-Type: application/json", server.url,
+        ],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    Path(handle.name).unlink()
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def statements_per_request(server_env: dict[str, str], token: str, scenario: Scenario) -> int:
+    """The same request against an in-process copy of the app, counting SQL statements."""
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(_env_file=None, **server_env))
+    async with app.router.lifespan_context(app):
+        statements: list[str] = []
+        engine = app.state.engine.sync_engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Token {token}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
+            await client.get("/api/auth/me")  # last-used time written now, not during the count
+            path = scenario.path.replace("ID", str((scenario.ids or [0])[0]))
+            body = dict(scenario.body or {})
+            if scenario.method == "POST" and "title" in body:
+                body["title"] = "counted"
+            event.listen(engine, "before_cursor_execute", listener)
+            response = await client.request(scenario.method, path, json=body or None)
+            event.remove(engine, "before_cursor_execute", listener)
+            response.raise_for_status()
+    return len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    target = os.environ.get("DATABASE_URL", POSTGRES)
+    database = None if target == "sqlite" else target
+    with live_server(database) as server:
+        headers = {"Authorization": f"Token {server.token}"}
+
+        async def prepare() -> dict[str, object]:
+            async with httpx.AsyncClient(
+                base_url=server.url, headers=headers, timeout=60
+            ) as client:
+                return await seed(client)
+
+        data = asyncio.run(prepare())
+        rows = []
+        for scenario in scenarios(data):
+            figures = wrk(server, scenario)
+            count = asyncio.run(statements_per_request(server.env, server.token, scenario))
+            rows.append((scenario.name, figures, count))
+    print(
+        f"wrk, {CONNECTIONS} connections, {SECONDS} s each, one uvicorn worker, {'SQLite' if database is None else 'PostgreSQL'}"
+    )
+    print()
+    print("| scenario | requests/s | p50 | p99 | non-2xx | SQL statements per request |")
+    print("|---|---|---|---|---|---|")
+    for name, figures, count in rows:
+        print(
+            f"| {name} | {figures['rps']:.0f} | {figures['p50']:.1f} ms | {figures['p99']:.1f} ms | "
+            f"{figures['errors']:.0f} | {count} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
