@@ -126,7 +126,7 @@ def scenarios(data: dict[str, object]) -> list[Scenario]:
             "POST",
             f"/api/portfolios/{portfolio}/links/",
             {"name": "bench", "url": "https://example.com/bench", "description": "load"},
-        ),  # fmt: skip
+        ),
         Scenario(
             "update link", "PATCH", f"/api/portfolios/{portfolio}/links/ID", {"order": 1}, links
         ),
@@ -135,7 +135,7 @@ def scenarios(data: dict[str, object]) -> list[Scenario]:
             "POST",
             "/api/portfolios/",
             {"title": "bench", "tags": [], "excerpt": "load"},
-        ),  # fmt: skip
+        ),
         Scenario("update portfolio", "PATCH", f"/api/portfolios/{portfolio}", {"order": 2}),
     ]
 
@@ -168,13 +168,10 @@ def wrk(server: Server, scenario: Scenario) -> dict[str, float]:
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    output = subprocess.run(
-        [
-            "wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency", "-s", handle.name,
-            "-H", f"Authorization: Token {server.token}", "-H", "Content-Type: application/json", server.url,
-        ],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency"]
+    command += ["-s", handle.name, "-H", f"Authorization: Token {server.token}"]
+    command += ["-H", "Content-Type: application/json", server.url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
@@ -237,17 +234,14 @@ def main() -> None:
             figures = wrk(server, scenario)
             count = asyncio.run(statements_per_request(server.env, server.token, scenario))
             rows.append((scenario.name, figures, count))
-    print(
-        f"wrk, {CONNECTIONS} connections, {SECONDS} s each, one uvicorn worker, {'SQLite' if database is None else 'PostgreSQL'}"
-    )
+    backend = "SQLite" if database is None else "PostgreSQL"
+    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s each, one uvicorn worker, {backend}")
     print()
     print("| scenario | requests/s | p50 | p99 | non-2xx | SQL statements per request |")
     print("|---|---|---|---|---|---|")
     for name, figures, count in rows:
-        print(
-            f"| {name} | {figures['rps']:.0f} | {figures['p50']:.1f} ms | {figures['p99']:.1f} ms | "
-            f"{figures['errors']:.0f} | {count} |"
-        )
+        rps, p50, p99, errors = (figures[k] for k in ("rps", "p50", "p99", "errors"))
+        print(f"| {name} | {rps:.0f} | {p50:.1f} ms | {p99:.1f} ms | {errors:.0f} | {count} |")
 
 
 if __name__ == "__main__":

@@ -47,18 +47,24 @@ async def page_request(
 
 
 PageDep = Annotated[PageRequest, Depends(page_request)]
+TOTAL = "total_count"  # the window count's column; no table has one of that name
 
 
 async def fetch_page(
     session: AsyncSession, statement: AnySelect, page: PageRequest
 ) -> tuple[int, list[Any]]:
-    """The total count and one page of rows, in two queries whatever the page size."""
+    """One page of rows and the total count, in one query (a window count rides along).
+
+    Only a page past the end needs a second query, to count what it skipped.
+    """
+    counted = statement.add_columns(func.count().over().label(TOTAL))
+    rows = list(await session.execute(counted.limit(page.limit).offset(page.offset)))
+    if rows:
+        return int(getattr(rows[0], TOTAL)), rows
+    if page.offset == 0:
+        return 0, []
     count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
-    count = (await session.execute(count_statement)).scalar_one()
-    if page.offset >= count:
-        return count, []
-    rows = (await session.execute(statement.limit(page.limit).offset(page.offset))).all()
-    return count, list(rows)
+    return (await session.execute(count_statement)).scalar_one(), []
 
 
 def build_page(request: Request, page: PageRequest, count: int, results: list[T]) -> Page[T]:

@@ -100,7 +100,6 @@ async def list_portfolio_links(
     has_description: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
     has_url: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
 ) -> JSONResponse:
-    await require_portfolio(session, id)
     statement = select(*COLUMNS).where(PortfolioLink.portfolio_id == id)
     statement = apply_common_filters(
         statement, filters, PortfolioLink.id, PortfolioLink.created_at, PortfolioLink.updated_at
@@ -116,6 +115,8 @@ async def list_portfolio_links(
             statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
     statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
     count, rows = await fetch_page(session, statement, page)
+    if not rows:  # links found prove the portfolio exists; no links might mean it does not
+        await require_portfolio(session, id)
     return page_response(request, page, count, await link_payloads(session, rows, url_for))
 
 

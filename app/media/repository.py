@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,12 @@ THUMBNAIL_COLUMNS = (
 )
 
 
+class Thumbnail(NamedTuple):
+    id: int
+    box: int
+    path: str
+
+
 def select_files() -> AnySelect:
     return select(*FILE_COLUMNS)
 
@@ -63,15 +69,38 @@ async def payloads_for_rows(
     return [media_payload(row, thumbnails.get(row.id, ()), url_for) for row in rows]
 
 
+async def _files_with_thumbnails(
+    session: AsyncSession, ids: Collection[int]
+) -> tuple[list[Any], dict[int, list[Any]]]:
+    """The files and their thumbnails in one query (a file's row repeats per thumbnail)."""
+    statement = (
+        select(
+            *FILE_COLUMNS,
+            MediaThumbnail.id.label("thumbnail_id"),
+            MediaThumbnail.box.label("thumbnail_box"),
+            MediaThumbnail.path.label("thumbnail_path"),
+        )
+        .outerjoin(MediaThumbnail, MediaThumbnail.file_id == MediaFile.id)
+        .where(MediaFile.id.in_(ids))
+        .order_by(MediaFile.id, MediaThumbnail.box)
+    )
+    files: dict[int, Any] = {}
+    thumbnails: dict[int, list[Any]] = defaultdict(list)
+    for row in await session.execute(statement):
+        files.setdefault(row.id, row)
+        if row.thumbnail_id is not None:
+            thumbnails[row.id].append(
+                Thumbnail(id=row.thumbnail_id, box=row.thumbnail_box, path=row.thumbnail_path)
+            )
+    return list(files.values()), thumbnails
+
+
 async def load_media(
     session: AsyncSession, ids: Collection[int], url_for: UrlFor
 ) -> dict[int, dict[str, Any]]:
-    """Image objects by id, for resources that embed them: two queries, whatever the count."""
-    wanted = {media_id for media_id in ids if media_id is not None}
-    if not wanted:
-        return {}
-    rows = list(await session.execute(select_files().where(MediaFile.id.in_(wanted))))
-    return {p["id"]: p for p in await payloads_for_rows(session, rows, url_for)}
+    """Image objects by id, for resources that embed them: one query, whatever the count."""
+    media, _files = await load_media_and_files(session, ids, (), url_for)
+    return media
 
 
 async def load_files(
@@ -88,16 +117,17 @@ async def load_files(
 async def load_media_and_files(
     session: AsyncSession, media_ids: Collection[int], file_ids: Collection[int], url_for: UrlFor
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    """Image objects for `media_ids` and plain file objects for `file_ids`, in two queries."""
+    """Image objects for `media_ids` and plain file objects for `file_ids`, in one query."""
     media_wanted = {pk for pk in media_ids if pk is not None}
     file_wanted = {pk for pk in file_ids if pk is not None}
     if not media_wanted and not file_wanted:
         return {}, {}
-    rows = list(
-        await session.execute(select_files().where(MediaFile.id.in_(media_wanted | file_wanted)))
-    )
-    images = [row for row in rows if row.id in media_wanted]
-    media = {p["id"]: p for p in await payloads_for_rows(session, images, url_for)}
+    rows, thumbnails = await _files_with_thumbnails(session, media_wanted | file_wanted)
+    media = {
+        row.id: media_payload(row, thumbnails.get(row.id, ()), url_for)
+        for row in rows
+        if row.id in media_wanted
+    }
     files = {row.id: file_payload(row, url_for) for row in rows if row.id in file_wanted}
     return media, files
 

@@ -109,7 +109,6 @@ async def list_portfolio_meta(
     ] = None,
     has_value_file: BooleanQuery = None,
 ) -> JSONResponse:
-    await require_portfolio(session, portfolio_id)
     statement = select(*COLUMNS).where(PortfolioMeta.portfolio_id == portfolio_id)
     statement = apply_common_filters(
         statement, filters, PortfolioMeta.id, PortfolioMeta.created_at, PortfolioMeta.updated_at
@@ -120,6 +119,8 @@ async def list_portfolio_meta(
     count, rows = await fetch_page(
         session, statement.order_by(*ordering.clauses(ORDERING_COLUMNS)), page
     )
+    if not rows:  # items found prove the portfolio exists; none might mean it does not
+        await require_portfolio(session, portfolio_id)
     return page_response(request, page, count, await meta_payloads(session, rows, url_for))
 
 
