@@ -143,13 +143,18 @@ def scenarios(data: dict[str, object]) -> list[Scenario]:
 LUA = """
 local ids = {%(ids)s}
 local counter = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("worker", threads)
+end
 request = function()
   counter = counter + 1
   local path = "%(path)s"
   if #ids > 0 then path = path:gsub("ID", ids[(counter %% #ids) + 1]) end
   local body = %(body)s
   if "%(method)s" == "POST" and body ~= nil then
-    body = body:gsub("BENCH", tostring(math.random(1, 1000000000)) .. "-" .. counter)
+    body = body:gsub("BENCH", tostring(worker) .. "-" .. counter)
   end
   return wrk.format("%(method)s", path, nil, body)
 end

@@ -12,13 +12,14 @@ from functools import cache
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.access import AccessKind, AccessRule, declares_access
 from app.auth.permissions import Permission
 from app.auth.secrets import key_digest
 from app.common.routing import raise_deferred_body_error
+from app.common.sql import read
 from app.db import SessionDep
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
 from app.models import ApiToken, User
@@ -79,6 +80,23 @@ async def touch_token(
         await session.commit()
 
 
+TOKEN_LOOKUP = (
+    select(
+        ApiToken.id,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        User.id.label("user_id"),
+        User.username,
+        User.is_active,
+        User.is_staff,
+        User.is_superuser,
+        User.permissions,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.digest == bindparam("digest"))
+)
+
+
 @raises(NotAuthenticated, AuthenticationFailed)
 async def authenticated_user(
     request: Request, session: SessionDep, background: BackgroundTasks
@@ -88,23 +106,7 @@ async def authenticated_user(
         raise NotAuthenticated()
     if len(key) > MAX_KEY_LENGTH:
         raise AuthenticationFailed("Invalid token.")
-    row = (
-        await session.execute(
-            select(
-                ApiToken.id,
-                ApiToken.expires_at,
-                ApiToken.last_used_at,
-                User.id.label("user_id"),
-                User.username,
-                User.is_active,
-                User.is_staff,
-                User.is_superuser,
-                User.permissions,
-            )
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.digest == key_digest(key))
-        )
-    ).one_or_none()
+    row = (await read(session, TOKEN_LOOKUP, {"digest": key_digest(key)})).one_or_none()
     now = datetime.now(UTC)
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         raise AuthenticationFailed("Invalid token.")

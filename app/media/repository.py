@@ -4,11 +4,11 @@ from collections import defaultdict
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.common.sql import AnySelect
+from app.common.sql import AnySelect, read
 from app.media.serialize import UrlFor, file_payload, media_payload
 from app.models import MediaFile, MediaThumbnail
 
@@ -69,24 +69,26 @@ async def payloads_for_rows(
     return [media_payload(row, thumbnails.get(row.id, ()), url_for) for row in rows]
 
 
+# The files and their thumbnails in one query (a file's row repeats per thumbnail).
+FILES_WITH_THUMBNAILS = (
+    select(
+        *FILE_COLUMNS,
+        MediaThumbnail.id.label("thumbnail_id"),
+        MediaThumbnail.box.label("thumbnail_box"),
+        MediaThumbnail.path.label("thumbnail_path"),
+    )
+    .outerjoin(MediaThumbnail, MediaThumbnail.file_id == MediaFile.id)
+    .where(MediaFile.id.in_(bindparam("ids", expanding=True)))
+    .order_by(MediaFile.id, MediaThumbnail.box)
+)
+
+
 async def _files_with_thumbnails(
     session: AsyncSession, ids: Collection[int]
 ) -> tuple[list[Any], dict[int, list[Any]]]:
-    """The files and their thumbnails in one query (a file's row repeats per thumbnail)."""
-    statement = (
-        select(
-            *FILE_COLUMNS,
-            MediaThumbnail.id.label("thumbnail_id"),
-            MediaThumbnail.box.label("thumbnail_box"),
-            MediaThumbnail.path.label("thumbnail_path"),
-        )
-        .outerjoin(MediaThumbnail, MediaThumbnail.file_id == MediaFile.id)
-        .where(MediaFile.id.in_(ids))
-        .order_by(MediaFile.id, MediaThumbnail.box)
-    )
     files: dict[int, Any] = {}
     thumbnails: dict[int, list[Any]] = defaultdict(list)
-    for row in await session.execute(statement):
+    for row in await read(session, FILES_WITH_THUMBNAILS, {"ids": list(ids)}):
         files.setdefault(row.id, row)
         if row.thumbnail_id is not None:
             thumbnails[row.id].append(

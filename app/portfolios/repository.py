@@ -4,11 +4,11 @@ number of queries (one per related table), selecting only the columns the respon
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.schemas import drf_datetime
-from app.common.sql import AnySelect
+from app.common.sql import AnySelect, read
 from app.employers.schemas import employer_payload
 from app.links.schemas import link_data
 from app.media.repository import load_media_and_files
@@ -53,47 +53,63 @@ def _grouped(rows: Any) -> dict[int, list[Any]]:
     return grouped
 
 
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+# Built once: constructing and cache-keying statements costs more than running them.
+TAGS = (
+    select(portfolio_tags.c.portfolio_id, Tag.id, Tag.name, Tag.image_id)
+    .join(Tag, Tag.id == portfolio_tags.c.tag_id)
+    .where(portfolio_tags.c.portfolio_id.in_(IDS))
+    .order_by(portfolio_tags.c.portfolio_id, portfolio_tags.c.position)
+)
+GALLERY = (
+    select(portfolio_images.c.portfolio_id, portfolio_images.c.media_id)
+    .where(portfolio_images.c.portfolio_id.in_(IDS))
+    .order_by(portfolio_images.c.portfolio_id, portfolio_images.c.position)
+)
+LINKS = (
+    select(
+        PortfolioLink.portfolio_id,
+        PortfolioLink.id,
+        PortfolioLink.name,
+        PortfolioLink.url,
+        PortfolioLink.description,
+        PortfolioLink.image_id,
+    )
+    .where(PortfolioLink.portfolio_id.in_(IDS))
+    .order_by(PortfolioLink.portfolio_id, *LINK_ORDER)
+)
+META = (
+    select(
+        PortfolioMeta.portfolio_id,
+        PortfolioMeta.id,
+        PortfolioMeta.key,
+        PortfolioMeta.value_text,
+        PortfolioMeta.value_file_id,
+    )
+    .where(PortfolioMeta.portfolio_id.in_(IDS))
+    .order_by(PortfolioMeta.portfolio_id, PortfolioMeta.id)
+)
+EMPLOYERS = select(Employer.id, Employer.name, Employer.description, Employer.image_id).where(
+    Employer.id.in_(IDS)
+)
+ONE_PORTFOLIO = select(*PORTFOLIO_COLUMNS).where(Portfolio.id == bindparam("id"))
+
+
 async def _related(session: AsyncSession, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
-    tags = await session.execute(
-        select(portfolio_tags.c.portfolio_id, Tag.id, Tag.name, Tag.image_id)
-        .join(Tag, Tag.id == portfolio_tags.c.tag_id)
-        .where(portfolio_tags.c.portfolio_id.in_(ids))
-        .order_by(portfolio_tags.c.portfolio_id, portfolio_tags.c.position)
-    )
-    gallery = await session.execute(
-        select(portfolio_images.c.portfolio_id, portfolio_images.c.media_id)
-        .where(portfolio_images.c.portfolio_id.in_(ids))
-        .order_by(portfolio_images.c.portfolio_id, portfolio_images.c.position)
-    )
-    links = await session.execute(
-        select(
-            PortfolioLink.portfolio_id,
-            PortfolioLink.id,
-            PortfolioLink.name,
-            PortfolioLink.url,
-            PortfolioLink.description,
-            PortfolioLink.image_id,
-        )
-        .where(PortfolioLink.portfolio_id.in_(ids))
-        .order_by(PortfolioLink.portfolio_id, *LINK_ORDER)
-    )
-    meta = await session.execute(
-        select(
-            PortfolioMeta.portfolio_id,
-            PortfolioMeta.id,
-            PortfolioMeta.key,
-            PortfolioMeta.value_text,
-            PortfolioMeta.value_file_id,
-        )
-        .where(PortfolioMeta.portfolio_id.in_(ids))
-        .order_by(PortfolioMeta.portfolio_id, PortfolioMeta.id)
-    )
+    params = {"ids": ids}
     return {
-        "tags": _grouped(tags),
-        "gallery": _grouped(gallery),
-        "links": _grouped(links),
-        "meta": _grouped(meta),
+        name: _grouped(await read(session, statement, params))
+        for name, statement in (
+            ("tags", TAGS),
+            ("gallery", GALLERY),
+            ("links", LINKS),
+            ("meta", META),
+        )
     }
+
+
+async def get_portfolio_rows(session: AsyncSession, portfolio_id: int) -> list[Any]:
+    return list(await read(session, ONE_PORTFOLIO, {"id": portfolio_id}))
 
 
 async def portfolio_payloads(
@@ -106,11 +122,7 @@ async def portfolio_payloads(
     employer_ids = {row.employer_id for row in rows if row.employer_id}
     employers = {}
     if employer_ids:
-        result = await session.execute(
-            select(Employer.id, Employer.name, Employer.description, Employer.image_id).where(
-                Employer.id.in_(employer_ids)
-            )
-        )
+        result = await read(session, EMPLOYERS, {"ids": list(employer_ids)})
         employers = {employer.id: employer for employer in result}
     media_ids = [row.image_id for row in rows]
     media_ids += [employer.image_id for employer in employers.values()]

@@ -119,7 +119,7 @@ async def create_portfolio(
 async def get_portfolio(
     session: SessionDep, url_for: UrlForDep, _caller: PortfolioView, id: PathId
 ) -> JSONResponse:
-    rows = list(await session.execute(repository.select_portfolios().where(Portfolio.id == id)))
+    rows = await repository.get_portfolio_rows(session, id)
     if not rows:
         raise NotFound()
     payloads = await repository.portfolio_payloads(session, rows, url_for)
