@@ -106,13 +106,14 @@ async def seed(client: httpx.AsyncClient) -> dict[str, object]:
             },
         )
         links.append(response.json()["id"])
-    return {"portfolio": target, "links": links}
+    return {"portfolio": target, "links": links, "portfolios": portfolios}
 
 
 def scenarios(data: dict[str, object]) -> list[Scenario]:
     portfolio = data["portfolio"]
-    links = data["links"]
+    links, portfolios = data["links"], data["portfolios"]
     assert isinstance(links, list)
+    assert isinstance(portfolios, list)
     return [
         Scenario(
             "list links (limit 10, with images)",
@@ -136,7 +137,7 @@ def scenarios(data: dict[str, object]) -> list[Scenario]:
             "/api/portfolios/",
             {"title": "bench", "tags": [], "excerpt": "load"},
         ),
-        Scenario("update portfolio", "PATCH", f"/api/portfolios/{portfolio}", {"order": 2}),
+        Scenario("update portfolio", "PATCH", "/api/portfolios/ID", {"order": 2}, portfolios),
     ]
 
 
