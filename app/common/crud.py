@@ -1,10 +1,11 @@
 """Small pieces every resource's endpoints share: fetch-or-404, apply changes, page bodies."""
 
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.pagination import PageRequest, next_link, previous_link
@@ -44,6 +45,24 @@ def page_response(
             "results": results,
         }
     )
+
+
+def raw_page_response(
+    request: Request, page: PageRequest, count: int, results_json: str
+) -> Response:
+    """The DRF page body around a results array the database already wrote as JSON."""
+    links = [next_link(request, page, count), previous_link(request, page)]
+    next_json, previous_json = (json.dumps(link, ensure_ascii=False) for link in links)
+    body = (
+        f'{{"count":{count},"next":{next_json},"previous":{previous_json},'
+        f'"results":{results_json}}}'
+    )
+    return Response(body.encode(), media_type="application/json")
+
+
+def uses_database_json(session: AsyncSession, prefix: str | None) -> bool:
+    """Whether this request's page can be written as JSON by PostgreSQL."""
+    return prefix is not None and session.get_bind().dialect.name == "postgresql"
 
 
 def with_timestamps(payload: dict[str, Any], row: Any) -> dict[str, Any]:

@@ -1,16 +1,18 @@
 """`/api/portfolios/{id}/links/`: the links of a portfolio, exactly as the link seeds show."""
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import FromClause, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import apply_changes, page_response
+from app.common.crud import apply_changes, page_response, raw_page_response, uses_database_json
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
+from app.common.json_sql import drf_datetime_sql, embedded_media_sql, json_page
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
 from app.common.parents import require_portfolio
@@ -50,6 +52,22 @@ COLUMNS = (
     PortfolioLink.updated_at,
 )
 RENAMED = {"image": "image_id"}
+
+
+def link_json(rows: Subquery, prefix: str) -> tuple[Any, FromClause]:
+    """`link_payload`, written by PostgreSQL for one row of a page subquery."""
+    media, image_data = embedded_media_sql(rows.c.image_id, prefix)
+    item = func.json_build_object(
+        "id", rows.c.id,
+        "name", rows.c.name,
+        "url", rows.c.url,
+        "image_data", image_data,
+        "description", rows.c.description,
+        "order", rows.c.order,
+        "created_at", drf_datetime_sql(rows.c.created_at),
+        "updated_at", drf_datetime_sql(rows.c.updated_at),
+    )  # fmt: skip
+    return item, rows.outerjoin(media, media.id == rows.c.image_id)
 
 
 async def link_payloads(
@@ -99,7 +117,7 @@ async def list_portfolio_links(
     has_image: Annotated[BooleanQuery, Query(description="With or without an image.")] = None,
     has_description: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
     has_url: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
-) -> JSONResponse:
+) -> Response:
     statement = select(*COLUMNS).where(PortfolioLink.portfolio_id == id)
     statement = apply_common_filters(
         statement, filters, PortfolioLink.id, PortfolioLink.created_at, PortfolioLink.updated_at
@@ -113,8 +131,17 @@ async def list_portfolio_links(
     ):
         if wanted is not None:
             statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
-    statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
-    count, rows = await fetch_page(session, statement, page)
+    order_by = ordering.clauses(ORDERING_COLUMNS)
+    if uses_database_json(session, url_for.prefix):
+        assert url_for.prefix is not None
+        total, results = await json_page(
+            session, statement, order_by, page, partial(link_json, prefix=url_for.prefix)
+        )
+        if total is None:  # an empty page: is there a portfolio, and how much was skipped?
+            await require_portfolio(session, id)
+            total, _rows = await fetch_page(session, statement, page)
+        return raw_page_response(request, page, total, results)
+    count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     if not rows:  # links found prove the portfolio exists; no links might mean it does not
         await require_portfolio(session, id)
     return page_response(request, page, count, await link_payloads(session, rows, url_for))

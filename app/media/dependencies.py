@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.common.urls import public_origin
-from app.media.serialize import UrlFor
 from app.media.storage import Storage
 
 
@@ -17,9 +16,21 @@ async def get_storage(request: Request) -> Storage:
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
-async def url_builder(request: Request, storage: StorageDep) -> UrlFor:
-    origin = public_origin(request)
-    return lambda key: storage.url(key, origin)
+class MediaUrls:
+    """Builds the absolute URLs of stored files for one request."""
+
+    def __init__(self, storage: Storage, origin: str) -> None:
+        self.storage = storage
+        self.origin = origin
+        # Set when every URL is this prefix and the percent-encoded key (SQL can build those).
+        self.prefix = storage.url_prefix(origin)
+
+    def __call__(self, key: str) -> str:
+        return self.storage.url(key, self.origin)
 
 
-UrlForDep = Annotated[UrlFor, Depends(url_builder)]
+async def url_builder(request: Request, storage: StorageDep) -> MediaUrls:
+    return MediaUrls(storage, public_origin(request))
+
+
+UrlForDep = Annotated[MediaUrls, Depends(url_builder)]

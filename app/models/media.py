@@ -1,12 +1,29 @@
 """Uploaded files and the thumbnails made of images."""
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigIntId, IdMixin, SearchableMixin, TimestampMixin
 
 
-class MediaFile(IdMixin, TimestampMixin, SearchableMixin, Base):
+class StoredMixin:
+    """A storage key, and the same key percent-encoded for URLs (so SQL can build them)."""
+
+    # e.g. core_media/2026/01/13/پیک_موتوری.jpg
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    url_path: Mapped[str] = mapped_column(String(1500), default="")
+
+
+@event.listens_for(StoredMixin, "before_insert", propagate=True)
+@event.listens_for(StoredMixin, "before_update", propagate=True)
+def _encode_url_path(_mapper: Any, _connection: Any, target: StoredMixin) -> None:
+    target.url_path = quote(target.path)
+
+
+class MediaFile(IdMixin, TimestampMixin, SearchableMixin, StoredMixin, Base):
     __tablename__ = "media_file"
     __table_args__ = (Index(None, "created_at"), {"info": {"verbose_name": "media file"}})
     __search_fields__ = ("name",)
@@ -15,8 +32,6 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(255))
     alt: Mapped[str] = mapped_column(Text, default="")
-    # Storage key of the original, e.g. core_media/2026/01/13/technology.png
-    path: Mapped[str] = mapped_column(String(500), unique=True)
     mime_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -32,14 +47,13 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, Base):
     )
 
 
-class MediaThumbnail(IdMixin, Base):
+class MediaThumbnail(IdMixin, StoredMixin, Base):
     __tablename__ = "media_thumbnail"
     __table_args__ = (Index(None, "file_id", "box", unique=True),)
 
     file_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("media_file.id", ondelete="CASCADE"))
     # The edge of the square box the thumbnail fits in (64, 128, 512, 1080).
     box: Mapped[int] = mapped_column(Integer)
-    path: Mapped[str] = mapped_column(String(500), unique=True)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     size: Mapped[int] = mapped_column(BigInteger)

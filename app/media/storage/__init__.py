@@ -27,6 +27,10 @@ class Storage(Protocol):
     def url(self, key: str, origin: str) -> str:
         """The absolute URL a client fetches the object from; `origin` is the request's."""
 
+    def url_prefix(self, origin: str) -> str | None:
+        """What every URL is, before the percent-encoded key; None when URLs are not so
+        simple (signed ones): the database can then not build them."""
+
 
 def create_storage(settings: Settings) -> Storage:
     from app.media.storage.local import LocalStorage

@@ -73,4 +73,7 @@ class LocalStorage:
         return found
 
     def url(self, key: str, origin: str) -> str:
-        return f"{self.base_url or origin}{self.media_url}{quote(key)}"
+        return f"{self.url_prefix(origin)}{quote(key)}"
+
+    def url_prefix(self, origin: str) -> str:
+        return f"{self.base_url or origin}{self.media_url}"

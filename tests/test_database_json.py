@@ -1,0 +1,65 @@
+"""On PostgreSQL, hot pages are written as JSON by the database: byte-equal values to the
+Python serialisers, checked here on awkward data (ties in sizes, microseconds, Unicode)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import BigInteger, literal, select
+
+from app.common.json_sql import drf_datetime_sql, human_size_sql
+from app.common.schemas import drf_datetime
+from app.media.naming import human_readable_size
+from app.models import Portfolio, PortfolioLink
+from tests.factories import create_document, create_image, create_row
+
+pytestmark = pytest.mark.usefixtures("postgres_only")
+
+
+@pytest.fixture
+def postgres_only(backend):
+    if backend != "postgresql":
+        pytest.skip("JSON is written by the database on PostgreSQL only")
+
+
+SIZES = [0, 1, 512, 1023, 1024, 1152, 1160, 5123, 11740, 73062, 808754, 1048575, 1048576,
+         2621440, 1073741824 + 5 * 1048576, 3 * 1024**4 + 7, 5 * 1024**5]  # fmt: skip
+
+
+async def test_human_sizes_match_python(db_connection):
+    query = select(*(human_size_sql(literal(size, BigInteger)) for size in SIZES))
+    from_sql = list((await db_connection.execute(query)).one())
+    assert from_sql == [human_readable_size(size) for size in SIZES]
+
+
+async def test_datetimes_match_python(db_connection):
+    values = [
+        datetime(2024, 12, 14, tzinfo=UTC),
+        datetime(2026, 1, 13, 10, 5, 43, 296270, tzinfo=UTC),
+        datetime(2026, 1, 13, 10, 5, 43, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    query = select(*(drf_datetime_sql(literal(value)) for value in values))
+    assert list((await db_connection.execute(query)).one()) == [drf_datetime(v) for v in values]
+
+
+async def test_link_page_matches_the_python_serialiser(app, admin_client):
+    from app.links.router import COLUMNS, link_payloads
+    from app.media.dependencies import MediaUrls
+
+    portfolio = await create_row(app, Portfolio, title="J", slug="j")
+    image = await create_image(app, "پیک موتوری", size=1152)
+    document = await create_document(app)
+    stamp = datetime(2026, 1, 12, 16, 43, 37, tzinfo=UTC)
+    for name, media_id in (("با تصویر", image.id), ("doc", document.id), ("none", None)):
+        await create_row(
+            app, PortfolioLink, portfolio_id=portfolio.id, name=name, image_id=media_id,
+            url="https://github.com/x", description="", created_at=stamp, updated_at=stamp,
+        )  # fmt: skip
+    from_database = (await admin_client.get(f"/api/portfolios/{portfolio.id}/links/")).json()
+    async with app.state.read_sessionmaker() as session:
+        rows = list(await session.execute(select(*COLUMNS).order_by(PortfolioLink.id.desc())))
+        urls = MediaUrls(app.state.storage, "http://testserver")
+        from_python = await link_payloads(session, rows, urls)
+    assert from_database["results"] == from_python
+    assert from_database["results"][0]["image_data"] is None
+    assert "%D9%BE" in from_database["results"][2]["image_data"]["f"]  # percent-encoded Persian
