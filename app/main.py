@@ -80,15 +80,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = create_storage(settings)
     install_error_handlers(app)
     install_docs(app)
-    app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(users_router)
-    app.include_router(media_router)
-    app.include_router(employers_router)
-    app.include_router(tags_router)
-    app.include_router(links_router)
-    app.include_router(meta_router)
-    app.include_router(portfolios_router)
+    # Routes are matched in order: the busiest first.
+    for router in (
+        links_router,
+        portfolios_router,
+        media_router,
+        meta_router,
+        employers_router,
+        tags_router,
+        auth_router,
+        users_router,
+        health_router,
+    ):
+        app.include_router(router)
     install_media_serving(app, settings)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before CORS.

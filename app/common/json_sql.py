@@ -5,15 +5,16 @@ no rows turned into Python objects and back. Each helper mirrors a Python functi
 compare the two outputs on the same data.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Executable,
     Float,
-    FromClause,
-    Subquery,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -128,37 +129,49 @@ def thumbnails_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
     )
 
 
-def embedded_media_sql(media_id: Any, prefix: Any) -> tuple[Any, ColumnElement[Any]]:
-    """An aliased media table to outer-join on `media_id`, and the object built from it."""
+# Where file URLs start (the storage's prefix for this request), bound at execution.
+MEDIA_PREFIX = bindparam("media_prefix", type_=Text)
+
+
+def embedded_media_sql(prefix: Any) -> tuple[Any, ColumnElement[Any]]:
+    """An aliased media table to outer-join, and the file object built from it."""
     media = aliased(MediaFile)
     return media, media_object_sql(media, thumbnails_sql(media, prefix), prefix)
 
 
-PageItem = Callable[[Subquery], tuple[ColumnElement[Any], FromClause]]
+PAGE_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+
+
+def ordered_json_array(element: Any, id_column: Any) -> ColumnElement[Any]:
+    """The objects of the rows whose ids are in `:ids`, in the order of `:ids`."""
+    return json_array(element, func.array_position(PAGE_IDS, id_column))
 
 
 async def json_page(
     session: AsyncSession,
     statement: AnySelect,
+    id_column: Any,
     order_by: Sequence[Any],
     page: PageRequest,
-    build_item: PageItem,
+    objects: Executable,
+    params: dict[str, Any],
 ) -> tuple[int | None, str]:
-    """One page of `statement` as a JSON array built by PostgreSQL, with the total count.
+    """One page as a JSON array written by PostgreSQL, and the total count (None if empty).
 
-    `build_item` turns the page subquery into the JSON object of one row and what to select
-    it from (joins included). The count is None when the page is empty.
+    Two queries: the page's ids from `statement` (built per request, small), then `objects`,
+    a statement built once at import that turns `:ids` into the JSON array in their order
+    (with `params` for its other parameters, such as the media URL prefix).
+    Building the JSON expression itself per request would cost more than it saves.
     """
-    ordinal = func.row_number().over(order_by=order_by).label("ordinal")
-    total = func.count().over().label("total")
-    rows = (
-        statement.add_columns(ordinal, total)
+    ids_query = (
+        statement.with_only_columns(id_column, func.count().over().label("total"))
         .order_by(*order_by)
         .limit(page.limit)
         .offset(page.offset)
-        .subquery("page")
     )
-    item, source = build_item(rows)
-    query = select(func.max(rows.c.total), as_text(json_array(item, rows.c.ordinal)))
-    total_count, results = tuple((await read(session, query.select_from(source))).one())
-    return total_count, results
+    rows = [tuple(row) for row in await read(session, ids_query)]
+    if not rows:
+        return None, "[]"
+    ids = [row[0] for row in rows]
+    results = (await read(session, objects, {**params, "ids": ids})).scalar_one()
+    return int(rows[0][1]), results

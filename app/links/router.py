@@ -1,18 +1,25 @@
 """`/api/portfolios/{id}/links/`: the links of a portfolio, exactly as the link seeds show."""
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import FromClause, Subquery, func, select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import apply_changes, page_response, raw_page_response, uses_database_json
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
-from app.common.json_sql import drf_datetime_sql, embedded_media_sql, json_page
+from app.common.json_sql import (
+    MEDIA_PREFIX,
+    PAGE_IDS,
+    as_text,
+    drf_datetime_sql,
+    embedded_media_sql,
+    json_page,
+    ordered_json_array,
+)
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
 from app.common.parents import require_portfolio
@@ -54,20 +61,28 @@ COLUMNS = (
 RENAMED = {"image": "image_id"}
 
 
-def link_json(rows: Subquery, prefix: str) -> tuple[Any, FromClause]:
-    """`link_payload`, written by PostgreSQL for one row of a page subquery."""
-    media, image_data = embedded_media_sql(rows.c.image_id, prefix)
+def _links_json() -> Executable:
+    """`link_payload` for the links in `:ids`, as one JSON array written by PostgreSQL."""
+    media, image_data = embedded_media_sql(MEDIA_PREFIX)
     item = func.json_build_object(
-        "id", rows.c.id,
-        "name", rows.c.name,
-        "url", rows.c.url,
+        "id", PortfolioLink.id,
+        "name", PortfolioLink.name,
+        "url", PortfolioLink.url,
         "image_data", image_data,
-        "description", rows.c.description,
-        "order", rows.c.order,
-        "created_at", drf_datetime_sql(rows.c.created_at),
-        "updated_at", drf_datetime_sql(rows.c.updated_at),
+        "description", PortfolioLink.description,
+        "order", PortfolioLink.order,
+        "created_at", drf_datetime_sql(PortfolioLink.created_at),
+        "updated_at", drf_datetime_sql(PortfolioLink.updated_at),
     )  # fmt: skip
-    return item, rows.outerjoin(media, media.id == rows.c.image_id)
+    return (
+        select(as_text(ordered_json_array(item, PortfolioLink.id)))
+        .select_from(PortfolioLink)
+        .outerjoin(media, media.id == PortfolioLink.image_id)
+        .where(PortfolioLink.id == func.any(PAGE_IDS))
+    )
+
+
+LINKS_JSON = _links_json()
 
 
 async def link_payloads(
@@ -133,10 +148,10 @@ async def list_portfolio_links(
             statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
     order_by = ordering.clauses(ORDERING_COLUMNS)
     if uses_database_json(session, url_for.prefix):
-        assert url_for.prefix is not None
         total, results = await json_page(
-            session, statement, order_by, page, partial(link_json, prefix=url_for.prefix)
-        )
+            session, statement, PortfolioLink.id, order_by, page,
+            LINKS_JSON, {"media_prefix": url_for.prefix},
+        )  # fmt: skip
         if total is None:  # an empty page: is there a portfolio, and how much was skipped?
             await require_portfolio(session, id)
             total, _rows = await fetch_page(session, statement, page)
