@@ -63,3 +63,41 @@ async def test_link_page_matches_the_python_serialiser(app, admin_client):
     assert from_database["results"] == from_python
     assert from_database["results"][0]["image_data"] is None
     assert "%D9%BE" in from_database["results"][2]["image_data"]["f"]  # percent-encoded Persian
+
+
+async def test_portfolio_json_matches_the_python_serialiser(app, admin_client):
+    from app.media.dependencies import MediaUrls
+    from app.models import Employer, PortfolioMeta, Tag
+    from app.portfolios.repository import portfolio_payloads, select_portfolios
+
+    image = await create_image(app, "گالری", size=73062, mode="RGB")
+    second = await create_image(app, "second", size=1160)
+    document = await create_document(app, "brochure")
+    employer = await create_row(app, Employer, name="digikala", description=None, image_id=image.id)
+    tags = [await create_row(app, Tag, name=name, image_id=image.id) for name in ("b", "a")]
+    created = await admin_client.post(
+        "/api/portfolios/",
+        json={
+            "title": "طراحی سایت", "excerpt": "e", "image": second.id, "employer": employer.id,
+            "tags": [tags[0].id, tags[1].id], "images": [second.id, image.id],
+            "completed_at": "2024-12-14T00:00:00Z", "description": "d",
+        },
+    )  # fmt: skip
+    portfolio_id = created.json()["id"]
+    await admin_client.post(
+        f"/api/portfolios/{portfolio_id}/links/", json={"name": "l", "image": image.id}
+    )
+    await create_row(
+        app, PortfolioMeta, portfolio_id=portfolio_id, key="k", value_file_id=document.id
+    )
+    await create_row(app, Portfolio, title="bare", slug="bare")
+
+    from_database = (await admin_client.get("/api/portfolios/", params={"ordering": "id"})).json()
+    async with app.state.read_sessionmaker() as session:
+        rows = list(await session.execute(select_portfolios().order_by(Portfolio.id)))
+        from_python = await portfolio_payloads(
+            session, rows, MediaUrls(app.state.storage, "http://testserver")
+        )
+    assert from_database["results"] == from_python
+    single = (await admin_client.get(f"/api/portfolios/{portfolio_id}")).json()
+    assert single == from_python[0]

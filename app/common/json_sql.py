@@ -69,10 +69,10 @@ def human_size_sql(size: Any) -> ColumnElement[str]:
     raise AssertionError("unreachable")
 
 
-def json_array(element: Any, order_by: Any) -> ColumnElement[Any]:
+def json_array(element: Any, *order_by: Any) -> ColumnElement[Any]:
     """`json_agg` in a given order, `[]` rather than NULL when there is nothing."""
     return func.coalesce(
-        func.json_agg(aggregate_order_by(element, order_by)), constant("'[]'::json")
+        func.json_agg(aggregate_order_by(element, *order_by)), constant("'[]'::json")
     )
 
 
@@ -127,6 +127,20 @@ def thumbnails_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
         .where(thumbnail.file_id == media.id)
         .scalar_subquery()
     )
+
+
+def media_by_id_sql(media_id: Any, prefix: Any) -> ColumnElement[Any]:
+    """The media object of `media_id` (NULL for none): a correlated subquery."""
+    media = aliased(MediaFile)
+    found = media_object_sql(media, thumbnails_sql(media, prefix), prefix)
+    return select(found).where(media.id == media_id).scalar_subquery()
+
+
+def file_by_id_sql(media_id: Any, prefix: Any) -> ColumnElement[Any]:
+    """The file object of `media_id`, without image fields (meta `value_file`)."""
+    media = aliased(MediaFile)
+    found = func.json_build_object(*file_json(media, prefix), *file_extras(media))
+    return select(found).where(media.id == media_id).scalar_subquery()
 
 
 # Where file URLs start (the storage's prefix for this request), bound at execution.

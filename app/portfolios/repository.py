@@ -4,9 +4,19 @@ number of queries (one per related table), selecting only the columns the respon
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.common.json_sql import (
+    MEDIA_PREFIX,
+    PAGE_IDS,
+    as_text,
+    drf_datetime_sql,
+    file_by_id_sql,
+    json_array,
+    media_by_id_sql,
+    ordered_json_array,
+)
 from app.common.schemas import drf_datetime
 from app.common.sql import AnySelect, read
 from app.employers.schemas import employer_payload
@@ -161,3 +171,98 @@ def _payload(
         "images_data": [image for image in gallery if image is not None],
         "meta": [meta_payload(item, files) for item in related["meta"].get(row.id, ())],
     }
+
+
+def _portfolio_json() -> ColumnElement[Any]:
+    """`_payload`, written by PostgreSQL for the portfolio row in scope."""
+    prefix = MEDIA_PREFIX
+    tag_item = func.json_build_object(
+        "id", Tag.id, "name", Tag.name, "image_data", media_by_id_sql(Tag.image_id, prefix)
+    )  # fmt: skip
+    tags = (
+        select(json_array(tag_item, portfolio_tags.c.position))
+        .select_from(portfolio_tags.join(Tag, Tag.id == portfolio_tags.c.tag_id))
+        .where(portfolio_tags.c.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    link_item = func.json_build_object(
+        "id", PortfolioLink.id,
+        "name", PortfolioLink.name,
+        "url", PortfolioLink.url,
+        "description", PortfolioLink.description,
+        "image_data", media_by_id_sql(PortfolioLink.image_id, prefix),
+    )  # fmt: skip
+    links = (
+        select(json_array(link_item, *LINK_ORDER))
+        .where(PortfolioLink.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    gallery = (
+        select(
+            json_array(
+                media_by_id_sql(portfolio_images.c.media_id, prefix), portfolio_images.c.position
+            )
+        )
+        .where(portfolio_images.c.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    meta_item = func.json_build_object(
+        "id", PortfolioMeta.id,
+        "key", PortfolioMeta.key,
+        "value_text", PortfolioMeta.value_text,
+        "value_file", file_by_id_sql(PortfolioMeta.value_file_id, prefix),
+    )  # fmt: skip
+    meta = (
+        select(json_array(meta_item, PortfolioMeta.id))
+        .where(PortfolioMeta.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    employer = (
+        select(
+            func.json_build_object(
+                "id",
+                Employer.id,
+                "name",
+                Employer.name,
+                "image_data",
+                media_by_id_sql(Employer.image_id, prefix),
+                "description",
+                Employer.description,
+            )
+        )
+        .where(Employer.id == Portfolio.employer_id)
+        .scalar_subquery()
+    )
+    return func.json_build_object(
+        "id", Portfolio.id,
+        "title", Portfolio.title,
+        "slug", Portfolio.slug,
+        "excerpt", Portfolio.excerpt,
+        "order", Portfolio.order,
+        "image_data", media_by_id_sql(Portfolio.image_id, prefix),
+        "employer_data", employer,
+        "tags_data", tags,
+        "links_data", links,
+        "is_active", Portfolio.is_active,
+        "completed_at", drf_datetime_sql(Portfolio.completed_at),
+        "created_at", drf_datetime_sql(Portfolio.created_at),
+        "updated_at", drf_datetime_sql(Portfolio.updated_at),
+        "description", Portfolio.description,
+        "images_data", gallery,
+        "meta", meta,
+    )  # fmt: skip
+
+
+# Built once at import: the statements PostgreSQL answers with finished JSON.
+PORTFOLIO_OBJECT = _portfolio_json()
+PORTFOLIOS_JSON = select(as_text(ordered_json_array(PORTFOLIO_OBJECT, Portfolio.id))).where(
+    Portfolio.id == func.any(PAGE_IDS)
+)
+ONE_PORTFOLIO_JSON = select(as_text(PORTFOLIO_OBJECT)).where(Portfolio.id == bindparam("id"))
+
+
+async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
+    """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
+    params = {"id": portfolio_id, "media_prefix": prefix}
+    found: str | None = (await read(session, ONE_PORTFOLIO_JSON, params)).scalar_one_or_none()
+    return found

@@ -3,19 +3,20 @@
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import get_or_404, page_response
+from app.common.crud import get_or_404, page_response, raw_page_response, uses_database_json
 from app.common.filters import (
     CommonFiltersDep,
     apply_common_filters,
     presence_condition,
     time_conditions,
 )
+from app.common.json_sql import json_page
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
 from app.common.query import BooleanQuery, DateTimeQuery, Int64ListQuery, Int64Query, PathId
@@ -23,8 +24,7 @@ from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep
 from app.errors import NotFound
-from app.media.dependencies import UrlForDep
-from app.media.serialize import UrlFor
+from app.media.dependencies import MediaUrls, UrlForDep
 from app.models import Portfolio, portfolio_tags
 from app.portfolios import repository, service
 from app.portfolios.schemas import PortfolioIn, PortfolioOut, PortfolioPatch
@@ -44,9 +44,19 @@ PortfolioOrdering = Annotated[
 
 
 async def _respond(
-    session: AsyncSession, portfolio: Portfolio, url_for: UrlFor, status: int = 200
-) -> JSONResponse:
-    payloads = await repository.portfolio_payloads(session, [portfolio], url_for)
+    session: AsyncSession, portfolio_id: int, url_for: MediaUrls, status: int = 200
+) -> Response:
+    """One portfolio: written as JSON by PostgreSQL, else serialised here."""
+    if uses_database_json(session, url_for.prefix):
+        assert url_for.prefix is not None
+        found = await repository.portfolio_json(session, portfolio_id, url_for.prefix)
+        if found is None:
+            raise NotFound()
+        return Response(found.encode(), status, media_type="application/json")
+    rows = await repository.get_portfolio_rows(session, portfolio_id)
+    if not rows:
+        raise NotFound()
+    payloads = await repository.portfolio_payloads(session, rows, url_for)
     return JSONResponse(payloads[0], status)
 
 
@@ -71,7 +81,7 @@ async def list_portfolios(
     ] = None,
     has_image: BooleanQuery = None,
     has_employer: BooleanQuery = None,
-) -> JSONResponse:
+) -> Response:
     statement = repository.select_portfolios()
     statement = apply_common_filters(
         statement, filters, Portfolio.id, Portfolio.created_at, Portfolio.updated_at
@@ -94,10 +104,19 @@ async def list_portfolios(
         conditions.append(presence_condition(Portfolio.image_id, has_image))
     if has_employer is not None:
         conditions.append(presence_condition(Portfolio.employer_id, has_employer))
-    statement = statement.where(*conditions).order_by(*ordering.clauses(ORDERING_COLUMNS))
-    count, rows = await fetch_page(session, statement, page)
-    results = await repository.portfolio_payloads(session, rows, url_for)
-    return page_response(request, page, count, results)
+    statement = statement.where(*conditions)
+    order_by = ordering.clauses(ORDERING_COLUMNS)
+    if uses_database_json(session, url_for.prefix):
+        total, results = await json_page(
+            session, statement, Portfolio.id, order_by, page,
+            repository.PORTFOLIOS_JSON, {"media_prefix": url_for.prefix},
+        )  # fmt: skip
+        if total is None:
+            total, _rows = await fetch_page(session, statement, page)
+        return raw_page_response(request, page, total, results)
+    count, rows = await fetch_page(session, statement.order_by(*order_by), page)
+    payloads = await repository.portfolio_payloads(session, rows, url_for)
+    return page_response(request, page, count, payloads)
 
 
 @router.post(
@@ -109,21 +128,17 @@ async def create_portfolio(
     url_for: UrlForDep,
     _caller: PortfolioCreate,
     payload: PortfolioIn,
-) -> JSONResponse:
+) -> Response:
     zone = request.app.state.settings.zone
     portfolio = await service.save(session, Portfolio(), payload.model_dump(), zone)
-    return await _respond(session, portfolio, url_for, 201)
+    return await _respond(session, portfolio.id, url_for, 201)
 
 
 @router.get("/api/portfolios/{id}", response_model=PortfolioOut, summary="Retrieve a portfolio")
 async def get_portfolio(
     session: SessionDep, url_for: UrlForDep, _caller: PortfolioView, id: PathId
-) -> JSONResponse:
-    rows = await repository.get_portfolio_rows(session, id)
-    if not rows:
-        raise NotFound()
-    payloads = await repository.portfolio_payloads(session, rows, url_for)
-    return JSONResponse(payloads[0])
+) -> Response:
+    return await _respond(session, id, url_for)
 
 
 async def _update(
@@ -131,11 +146,11 @@ async def _update(
     session: AsyncSession,
     portfolio_id: int,
     changes: dict[str, Any],
-    url_for: UrlFor,
-) -> JSONResponse:
+    url_for: MediaUrls,
+) -> Response:
     portfolio = await get_or_404(session, Portfolio, portfolio_id)
     await service.save(session, portfolio, changes, request.app.state.settings.zone)
-    return await _respond(session, portfolio, url_for)
+    return await _respond(session, portfolio.id, url_for)
 
 
 @router.patch(
@@ -150,7 +165,7 @@ async def update_portfolio(
     _caller: PortfolioUpdate,
     id: PathId,
     payload: PortfolioPatch,
-) -> JSONResponse:
+) -> Response:
     return await _update(request, session, id, payload.given(), url_for)
 
 
@@ -162,7 +177,7 @@ async def replace_portfolio(
     _caller: PortfolioUpdate,
     id: PathId,
     payload: PortfolioIn,
-) -> JSONResponse:
+) -> Response:
     return await _update(request, session, id, payload.given(), url_for)
 
 
