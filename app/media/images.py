@@ -16,6 +16,7 @@ Image.MAX_IMAGE_PIXELS = None  # our own, lower limit is checked before anything
 
 JPEG_QUALITY = 85
 ORIENTATION = 0x0112
+SMALL_PIXELS = 256 * 256
 KEEPS_ALPHA = {"PNG", "GIF", "WEBP", "BMP", "TIFF"}
 
 
@@ -147,8 +148,9 @@ def _has_transparency(image: Image.Image) -> bool:
 def _encode(image: Image.Image, pillow_format: str) -> IO[bytes]:
     """The same format as the original, with no metadata but the colour profile.
 
-    Encoded into a real temporary file: Pillow releases the GIL only when it writes to a file
-    descriptor, so two uploads then encode on two cores at once.
+    Large ones are encoded into a real temporary file: Pillow releases the GIL only when it
+    writes to a file descriptor, so two uploads then encode on two cores at once. Small ones
+    take microseconds either way and stay in memory.
     """
     options: dict[str, object] = {}
     icc_profile = image.info.get("icc_profile")
@@ -169,7 +171,11 @@ def _encode(image: Image.Image, pillow_format: str) -> IO[bytes]:
             image = image.convert("RGBA" if "A" in image.mode else "RGB")
     elif pillow_format == "TIFF":
         options.update(compression="tiff_adobe_deflate")
-    output = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    output: IO[bytes] = (
+        tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+        if image.width * image.height > SMALL_PIXELS
+        else io.BytesIO()
+    )
     try:
         image.save(output, format=pillow_format, **options)
     except BaseException:
