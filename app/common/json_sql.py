@@ -129,13 +129,6 @@ def thumbnails_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
     )
 
 
-def media_by_id_sql(media_id: Any, prefix: Any) -> ColumnElement[Any]:
-    """The media object of `media_id` (NULL for none): a correlated subquery."""
-    media = aliased(MediaFile)
-    found = media_object_sql(media, thumbnails_sql(media, prefix), prefix)
-    return select(found).where(media.id == media_id).scalar_subquery()
-
-
 def file_by_id_sql(media_id: Any, prefix: Any) -> ColumnElement[Any]:
     """The file object of `media_id`, without image fields (meta `value_file`)."""
     media = aliased(MediaFile)

@@ -2,10 +2,12 @@
 number of queries (one per related table), selecting only the columns the response shows."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.common.json_sql import (
     MEDIA_PREFIX,
@@ -14,8 +16,9 @@ from app.common.json_sql import (
     drf_datetime_sql,
     file_by_id_sql,
     json_array,
-    media_by_id_sql,
+    media_object_sql,
     ordered_json_array,
+    thumbnails_sql,
 )
 from app.common.schemas import drf_datetime
 from app.common.sql import AnySelect, read
@@ -26,6 +29,7 @@ from app.media.serialize import UrlFor
 from app.meta.schemas import meta_payload
 from app.models import (
     Employer,
+    MediaFile,
     Portfolio,
     PortfolioLink,
     PortfolioMeta,
@@ -173,11 +177,50 @@ def _payload(
     }
 
 
-def _portfolio_json() -> ColumnElement[Any]:
+MediaLookup = Callable[[Any], ColumnElement[Any]]
+
+
+def _page_media() -> MediaLookup:
+    """For a page: every media object the page shows, built once each in a CTE, then looked up.
+
+    Tags, employers and galleries share images: building each object once per page rather
+    than once per mention is what makes a nested page cheap for PostgreSQL.
+    """
+    in_page = func.any(PAGE_IDS)
+    referenced = union(
+        select(Portfolio.image_id.label("id")).where(Portfolio.id == in_page),
+        select(Tag.image_id)
+        .join(portfolio_tags, portfolio_tags.c.tag_id == Tag.id)
+        .where(portfolio_tags.c.portfolio_id == in_page),
+        select(PortfolioLink.image_id).where(PortfolioLink.portfolio_id == in_page),
+        select(portfolio_images.c.media_id).where(portfolio_images.c.portfolio_id == in_page),
+        select(Employer.image_id)
+        .join(Portfolio, Portfolio.employer_id == Employer.id)
+        .where(Portfolio.id == in_page),
+    ).subquery("referenced")
+    media = aliased(MediaFile)
+    objects = (
+        select(
+            media.id,
+            media_object_sql(media, thumbnails_sql(media, MEDIA_PREFIX), MEDIA_PREFIX).label(
+                "object"
+            ),
+        )
+        .where(media.id.in_(select(referenced.c.id)))
+        .cte("page_media")
+    )
+
+    def lookup(media_id: Any) -> ColumnElement[Any]:
+        return select(objects.c.object).where(objects.c.id == media_id).scalar_subquery()
+
+    return lookup
+
+
+def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
     """`_payload`, written by PostgreSQL for the portfolio row in scope."""
     prefix = MEDIA_PREFIX
     tag_item = func.json_build_object(
-        "id", Tag.id, "name", Tag.name, "image_data", media_by_id_sql(Tag.image_id, prefix)
+        "id", Tag.id, "name", Tag.name, "image_data", media_object(Tag.image_id)
     )  # fmt: skip
     tags = (
         select(json_array(tag_item, portfolio_tags.c.position))
@@ -190,7 +233,7 @@ def _portfolio_json() -> ColumnElement[Any]:
         "name", PortfolioLink.name,
         "url", PortfolioLink.url,
         "description", PortfolioLink.description,
-        "image_data", media_by_id_sql(PortfolioLink.image_id, prefix),
+        "image_data", media_object(PortfolioLink.image_id),
     )  # fmt: skip
     links = (
         select(json_array(link_item, *LINK_ORDER))
@@ -198,11 +241,7 @@ def _portfolio_json() -> ColumnElement[Any]:
         .scalar_subquery()
     )
     gallery = (
-        select(
-            json_array(
-                media_by_id_sql(portfolio_images.c.media_id, prefix), portfolio_images.c.position
-            )
-        )
+        select(json_array(media_object(portfolio_images.c.media_id), portfolio_images.c.position))
         .where(portfolio_images.c.portfolio_id == Portfolio.id)
         .scalar_subquery()
     )
@@ -225,7 +264,7 @@ def _portfolio_json() -> ColumnElement[Any]:
                 "name",
                 Employer.name,
                 "image_data",
-                media_by_id_sql(Employer.image_id, prefix),
+                media_object(Employer.image_id),
                 "description",
                 Employer.description,
             )
@@ -239,7 +278,7 @@ def _portfolio_json() -> ColumnElement[Any]:
         "slug", Portfolio.slug,
         "excerpt", Portfolio.excerpt,
         "order", Portfolio.order,
-        "image_data", media_by_id_sql(Portfolio.image_id, prefix),
+        "image_data", media_object(Portfolio.image_id),
         "employer_data", employer,
         "tags_data", tags,
         "links_data", links,
@@ -254,15 +293,13 @@ def _portfolio_json() -> ColumnElement[Any]:
 
 
 # Built once at import: the statements PostgreSQL answers with finished JSON.
-PORTFOLIO_OBJECT = _portfolio_json()
-PORTFOLIOS_JSON = select(as_text(ordered_json_array(PORTFOLIO_OBJECT, Portfolio.id))).where(
-    Portfolio.id == func.any(PAGE_IDS)
-)
-ONE_PORTFOLIO_JSON = select(as_text(PORTFOLIO_OBJECT)).where(Portfolio.id == bindparam("id"))
+PORTFOLIOS_JSON = select(
+    as_text(ordered_json_array(_portfolio_json(_page_media()), Portfolio.id))
+).where(Portfolio.id == func.any(PAGE_IDS))
 
 
 async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
     """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
-    params = {"id": portfolio_id, "media_prefix": prefix}
-    found: str | None = (await read(session, ONE_PORTFOLIO_JSON, params)).scalar_one_or_none()
-    return found
+    params = {"ids": [portfolio_id], "media_prefix": prefix}
+    page: str = (await read(session, PORTFOLIOS_JSON, params)).scalar_one()
+    return None if page == "[]" else page[1:-1]  # the one object of a one-element array
