@@ -15,6 +15,7 @@ from app.common.middleware import (
     ProxyHeadersMiddleware,
     RequestContextMiddleware,
 )
+from app.common.routing import TrailingSlashMiddleware
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=settings.json_body_max_bytes,
         upload_limit=settings.upload_max_bytes,
     )
+    app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware)
     logging.getLogger("app").setLevel(settings.log_level.upper())

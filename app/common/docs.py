@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.auth.dependencies import Public
-from app.common.routing import APIRouter
+from app.common.routing import CANONICAL_PATHS, APIRouter
 
 STATIC_DOCS = Path(__file__).resolve().parent.parent / "static" / "docs"
 ASSETS = "/static/docs"
@@ -37,7 +37,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
     )
-    for path_item in document.get("paths", {}).values():
+    document["paths"] = {
+        CANONICAL_PATHS.get(path, path): item for path, item in document.get("paths", {}).items()
+    }
+    for path_item in document["paths"].values():
         for operation in path_item.values():
             operation.get("responses", {}).pop("422", None)
     components = document.setdefault("components", {})

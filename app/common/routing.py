@@ -10,6 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.access import AccessKind, AccessRule, access_rules
 from app.errors import (
@@ -23,12 +24,26 @@ from app.errors import (
     openapi_responses,
 )
 
+# Every route is matched without its trailing slash (TrailingSlashMiddleware removes the one a
+# request has); OpenAPI shows the path as the route declared it: `/api/portfolios/` for a list.
+CANONICAL_PATHS: dict[str, str] = {}
+
+
+def without_trailing_slash(path: str) -> str:
+    return path.rstrip("/") or "/"
+
 
 class DRFRoute(APIRoute):
-    """A route whose JSON body is parsed as DRF parses it and whose errors are all documented."""
+    """A route whose JSON body is parsed as DRF parses it and whose errors are all documented.
+
+    It answers its path with and without the trailing slash: it is registered without it,
+    and requests arrive without it.
+    """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
+        self.canonical_path = path
+        super().__init__(without_trailing_slash(path), endpoint, **kwargs)
+        CANONICAL_PATHS[self.path_format] = path
         self.access = self._declared_access()
         documented = openapi_responses(self._possible_errors())
         self.responses = {**documented, **self.responses}
@@ -167,18 +182,23 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 class APIRouter(fastapi.APIRouter):
-    """Registers every path both with and without its trailing slash, answering each directly.
-
-    The path given is the canonical one (collections end in `/`, items do not); the other
-    spelling is served by the same endpoint and left out of the OpenAPI document.
-    """
+    """A router of `DRFRoute`s. Paths are written as the seeds write them (collections end in
+    `/`, items do not); both spellings answer, directly, never by redirect."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("route_class", DRFRoute)
         super().__init__(**kwargs)
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().add_api_route(path, endpoint, **kwargs)
-        alternate = path.removesuffix("/") if path.endswith("/") else f"{path}/"
-        if alternate:
-            super().add_api_route(alternate, endpoint, **{**kwargs, "include_in_schema": False})
+
+class TrailingSlashMiddleware:
+    """Routes are matched without a trailing slash; the path as sent stays for page links."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": without_trailing_slash(path)}
+            scope.setdefault("state", {})["request_path"] = path
+        await self.app(scope, receive, send)

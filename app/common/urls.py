@@ -12,5 +12,7 @@ def public_origin(request: Request) -> str:
 
 
 def absolute_request_url(request: Request) -> str:
+    """The URL as the client sent it (with its trailing slash, if it had one)."""
+    path = request.scope.get("state", {}).get("request_path") or request.url.path
     query = request.url.query
-    return f"{public_origin(request)}{request.url.path}" + (f"?{query}" if query else "")
+    return f"{public_origin(request)}{path}" + (f"?{query}" if query else "")
