@@ -120,21 +120,30 @@ async def create_media(
 async def _store_thumbnails(
     storage: Storage, image: ProcessedImage, original: str, sniffed: Sniffed, saved: list[str]
 ) -> list[MediaThumbnail]:
-    rows = []
-    for thumbnail in sorted(image.thumbnails, key=lambda t: t.box):
-        key = naming.thumbnail_key(original, thumbnail.box)
-        key = await storage.save(key, thumbnail.file, sniffed.mime_type)
-        saved.append(key)
-        rows.append(
-            MediaThumbnail(
-                box=thumbnail.box,
-                path=key,
-                width=thumbnail.width,
-                height=thumbnail.height,
-                size=thumbnail.size,
-            )
+    """Store the thumbnails side by side (each is a separate write); record every key stored
+    even when another write fails, so that the clean-up finds them all."""
+    thumbnails = sorted(image.thumbnails, key=lambda thumbnail: thumbnail.box)
+    keys = await asyncio.gather(
+        *(
+            storage.save(naming.thumbnail_key(original, t.box), t.file, sniffed.mime_type)
+            for t in thumbnails
+        ),
+        return_exceptions=True,
+    )
+    saved.extend(key for key in keys if isinstance(key, str))
+    for key in keys:
+        if isinstance(key, BaseException):
+            raise key
+    return [
+        MediaThumbnail(
+            box=thumbnail.box,
+            path=key,
+            width=thumbnail.width,
+            height=thumbnail.height,
+            size=thumbnail.size,
         )
-    return rows
+        for thumbnail, key in zip(thumbnails, keys, strict=True)
+    ]
 
 
 async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:
