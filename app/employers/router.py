@@ -9,18 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import apply_changes, get_or_404, page_response, with_timestamps
+from app.common.crud import apply_changes, get_or_404, page_response
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
+from app.common.named import payloads_with_images, validate_named
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
 from app.common.query import BooleanQuery, PathId
-from app.common.references import FieldErrors, check_images, check_unique
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep
 from app.employers.schemas import EmployerIn, EmployerOut, EmployerPatch, employer_payload
 from app.media.dependencies import UrlForDep
-from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.models import Employer
 
@@ -50,18 +49,13 @@ RENAMED = {"image": "image_id"}
 async def employer_payloads(
     session: AsyncSession, rows: list[Any], url_for: UrlFor
 ) -> list[dict[str, Any]]:
-    media = await load_media(session, [row.image_id for row in rows], url_for)
-    return [with_timestamps(employer_payload(row, media), row) for row in rows]
+    return await payloads_with_images(session, rows, url_for, employer_payload)
 
 
 async def _validate(
     session: AsyncSession, changes: dict[str, Any], employer_id: int | None = None
 ) -> None:
-    errors = FieldErrors()
-    if "name" in changes:
-        await check_unique(session, errors, Employer.name, changes["name"], except_id=employer_id)
-    await check_images(session, errors, "image", [changes.get("image")])
-    errors.raise_if_any()
+    await validate_named(session, Employer.name, changes, employer_id)
 
 
 async def _respond(

@@ -9,17 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import apply_changes, get_or_404, page_response, with_timestamps
+from app.common.crud import apply_changes, get_or_404, page_response
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
+from app.common.named import payloads_with_images, validate_named
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
 from app.common.query import BooleanQuery, PathId
-from app.common.references import FieldErrors, check_images, check_unique
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep
 from app.media.dependencies import UrlForDep
-from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.models import Tag
 from app.tags.schemas import TagIn, TagOut, TagPatch, tag_payload
@@ -41,18 +40,13 @@ RENAMED = {"image": "image_id"}
 async def tag_payloads(
     session: AsyncSession, rows: list[Any], url_for: UrlFor
 ) -> list[dict[str, Any]]:
-    media = await load_media(session, [row.image_id for row in rows], url_for)
-    return [with_timestamps(tag_payload(row, media), row) for row in rows]
+    return await payloads_with_images(session, rows, url_for, tag_payload)
 
 
 async def _validate(
     session: AsyncSession, changes: dict[str, Any], tag_id: int | None = None
 ) -> None:
-    errors = FieldErrors()
-    if "name" in changes:
-        await check_unique(session, errors, Tag.name, changes["name"], except_id=tag_id)
-    await check_images(session, errors, "image", [changes.get("image")])
-    errors.raise_if_any()
+    await validate_named(session, Tag.name, changes, tag_id)
 
 
 async def _respond(
