@@ -1,5 +1,6 @@
 """The application factory: settings, database, middleware, error handlers and routers."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,6 +50,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
+    # Everything built so far lives as long as the process: keep it out of the collector, so a
+    # full collection under load takes milliseconds rather than a 100 ms pause (p99).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

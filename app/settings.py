@@ -19,10 +19,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     database_url: str = "sqlite+aiosqlite:///./var/portfolio.sqlite3"
-    database_pool_size: int = Field(default=10, ge=1)
+    # Overflow connections close when returned, so the pool should cover a worker's usual
+    # concurrency: reconnecting (and re-preparing statements) under load halves throughput.
+    database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     database_pool_timeout: float = Field(default=5.0, gt=0)
     database_connect_timeout: float = Field(default=5.0, gt=0)
+    database_ping_after: float = Field(default=10.0, ge=0)  # idle seconds before a checkout ping
     sqlite_busy_timeout: float = Field(default=30.0, gt=0)
 
     # Absolute URLs in responses: taken from this when set, else from the request.

@@ -19,7 +19,7 @@ from app.auth.access import AccessKind, AccessRule, declares_access
 from app.auth.permissions import Permission
 from app.auth.secrets import key_digest
 from app.common.routing import raise_deferred_body_error
-from app.common.sql import read
+from app.common.sql import Prepared
 from app.db import SessionDep
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
 from app.models import ApiToken, User
@@ -80,7 +80,7 @@ async def touch_token(
         await session.commit()
 
 
-TOKEN_LOOKUP = (
+TOKEN_LOOKUP = Prepared(
     select(
         ApiToken.id,
         ApiToken.expires_at,
@@ -106,21 +106,23 @@ async def authenticated_user(
         raise NotAuthenticated()
     if len(key) > MAX_KEY_LENGTH:
         raise AuthenticationFailed("Invalid token.")
-    row = (await read(session, TOKEN_LOOKUP, {"digest": key_digest(key)})).one_or_none()
+    rows = await TOKEN_LOOKUP.rows(session, {"digest": key_digest(key)})
+    row = rows[0] if rows else None
     now = datetime.now(UTC)
-    if row is None or (row.expires_at is not None and row.expires_at <= now):
+    if row is None or (row["expires_at"] is not None and row["expires_at"] <= now):
         raise AuthenticationFailed("Invalid token.")
-    if not row.is_active:
+    if not row["is_active"]:
         raise AuthenticationFailed("User inactive or deleted.")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        background.add_task(touch_token, request.app.state.sessionmaker, row.id, now)
+    last_used_at = row["last_used_at"]
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        background.add_task(touch_token, request.app.state.sessionmaker, row["id"], now)
     return Principal(
-        user_id=row.user_id,
-        username=row.username,
-        is_staff=row.is_staff,
-        is_superuser=row.is_superuser,
-        permissions=frozenset(row.permissions or ()),
-        token_id=row.id,
+        user_id=row["user_id"],
+        username=row["username"],
+        is_staff=row["is_staff"],
+        is_superuser=row["is_superuser"],
+        permissions=frozenset(row["permissions"] or ()),
+        token_id=row["id"],
     )
 
 

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import ColumnElement, and_, func, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_
 
 from app.common.query import DateQuery, DateTimeQuery, Int64Query
 from app.common.sql import S
@@ -68,7 +67,7 @@ def range_start(value: date | datetime, zone: ZoneInfo) -> datetime:
 
 
 def time_conditions(
-    column: InstrumentedAttribute[Any],
+    column: SQLColumnExpression[Any],
     zone: ZoneInfo,
     *,
     day: date | None = None,
@@ -90,9 +89,9 @@ def time_conditions(
 def apply_common_filters(
     statement: S,
     filters: CommonFilters,
-    id_column: InstrumentedAttribute[int],
-    created_at: InstrumentedAttribute[datetime],
-    updated_at: InstrumentedAttribute[datetime],
+    id_column: SQLColumnExpression[int],
+    created_at: SQLColumnExpression[datetime],
+    updated_at: SQLColumnExpression[datetime],
 ) -> S:
     conditions: list[ColumnElement[bool]] = []
     if filters.id_min is not None:
@@ -117,7 +116,7 @@ def apply_common_filters(
 
 
 def presence_condition(
-    column: InstrumentedAttribute[Any], present: bool, *, blank_is_absent: bool = False
+    column: SQLColumnExpression[Any], present: bool, *, blank_is_absent: bool = False
 ) -> ColumnElement[bool]:
     """`has_<field>`: whether the value is set (an empty string counting as unset if asked)."""
     if blank_is_absent:

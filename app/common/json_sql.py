@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Executable,
     Float,
     Text,
     bindparam,
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.common.pagination import PageRequest
-from app.common.sql import AnySelect, read
+from app.common.sql import AnySelect, Prepared, read
 from app.models import MediaFile, MediaThumbnail
 
 UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -160,7 +159,7 @@ async def json_page(
     id_column: Any,
     order_by: Sequence[Any],
     page: PageRequest,
-    objects: Executable,
+    objects: Prepared,
     params: dict[str, Any],
 ) -> tuple[int | None, str]:
     """One page as a JSON array written by PostgreSQL, and the total count (None if empty).
@@ -180,5 +179,5 @@ async def json_page(
     if not rows:
         return None, "[]"
     ids = [row[0] for row in rows]
-    results = (await read(session, objects, {**params, "ids": ids})).scalar_one()
+    results: str = await objects.scalar(session, {**params, "ids": ids})
     return int(rows[0][1]), results

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import ColumnElement
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, SQLColumnExpression
 
 from app.common.query import TextQuery
 
@@ -15,9 +14,7 @@ from app.common.query import TextQuery
 class Ordering:
     fields: tuple[str, ...]  # e.g. ("order", "-created_at", "-id")
 
-    def clauses(
-        self, columns: Mapping[str, InstrumentedAttribute[Any]]
-    ) -> list[ColumnElement[Any]]:
+    def clauses(self, columns: Mapping[str, SQLColumnExpression[Any]]) -> list[ColumnElement[Any]]:
         return [
             columns[name.lstrip("-")].desc() if name.startswith("-") else columns[name].asc()
             for name in self.fields

@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_
 
 from app.common.query import INT64_MAX, TextQuery
 from app.common.sql import S
@@ -36,7 +35,7 @@ def search_document(values: Iterable[object]) -> str:
 
 
 def term_condition(
-    term: str, search_text: InstrumentedAttribute[str], id_column: InstrumentedAttribute[int]
+    term: str, search_text: SQLColumnExpression[str], id_column: SQLColumnExpression[int]
 ) -> ColumnElement[bool]:
     normalized = normalize_for_search(term)
     condition = search_text.contains(normalized, autoescape=True)
@@ -48,8 +47,8 @@ def term_condition(
 def apply_search(
     statement: S,
     search: str | None,
-    search_text: InstrumentedAttribute[str],
-    id_column: InstrumentedAttribute[int],
+    search_text: SQLColumnExpression[str],
+    id_column: SQLColumnExpression[int],
 ) -> S:
     terms = split_terms(search or "")
     if not terms:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Executable, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
@@ -27,6 +27,7 @@ from app.common.query import BooleanQuery, PathId
 from app.common.references import FieldErrors, check_images
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
+from app.common.sql import AnySelect, Prepared
 from app.db import SessionDep
 from app.errors import NotFound
 from app.links.schemas import LinkIn, LinkOut, LinkPatch, link_payload
@@ -43,25 +44,23 @@ LinkUpdate = Annotated[Principal, Depends(require(Permission.LINK_UPDATE))]
 LinkDelete = Annotated[Principal, Depends(require(Permission.LINK_DELETE))]
 
 ORDERING_FIELDS = ("id", "name", "order", "created_at", "updated_at")
-ORDERING_COLUMNS: dict[str, Any] = {name: getattr(PortfolioLink, name) for name in ORDERING_FIELDS}
+# List queries are built per request from table columns: cheaper to build than ORM attributes.
+LINKS = PortfolioLink.__table__
+ORDERING_COLUMNS: dict[str, Any] = {name: LINKS.c[name] for name in ORDERING_FIELDS}
 LinkOrdering = Annotated[
     Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("order", "-created_at")))
 ]
-COLUMNS = (
-    PortfolioLink.id,
-    PortfolioLink.portfolio_id,
-    PortfolioLink.name,
-    PortfolioLink.url,
-    PortfolioLink.image_id,
-    PortfolioLink.description,
-    PortfolioLink.order,
-    PortfolioLink.created_at,
-    PortfolioLink.updated_at,
-)
+COLUMNS = tuple(
+    LINKS.c[name]
+    for name in (
+        "id", "portfolio_id", "name", "url", "image_id", "description", "order",
+        "created_at", "updated_at",
+    )
+)  # fmt: skip
 RENAMED = {"image": "image_id"}
 
 
-def _links_json() -> Executable:
+def _links_json() -> AnySelect:
     """`link_payload` for the links in `:ids`, as one JSON array written by PostgreSQL."""
     media, image_data = embedded_media_sql(MEDIA_PREFIX)
     item = func.json_build_object(
@@ -82,7 +81,7 @@ def _links_json() -> Executable:
     )
 
 
-LINKS_JSON = _links_json()
+LINKS_JSON = Prepared(_links_json())
 
 
 async def link_payloads(
@@ -133,23 +132,23 @@ async def list_portfolio_links(
     has_description: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
     has_url: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
 ) -> Response:
-    statement = select(*COLUMNS).where(PortfolioLink.portfolio_id == id)
+    statement = select(*COLUMNS).where(LINKS.c.portfolio_id == id)
     statement = apply_common_filters(
-        statement, filters, PortfolioLink.id, PortfolioLink.created_at, PortfolioLink.updated_at
+        statement, filters, LINKS.c.id, LINKS.c.created_at, LINKS.c.updated_at
     )
-    statement = apply_search(statement, search, PortfolioLink.search_text, PortfolioLink.id)
+    statement = apply_search(statement, search, LINKS.c.search_text, LINKS.c.id)
     if has_image is not None:
-        statement = statement.where(presence_condition(PortfolioLink.image_id, has_image))
+        statement = statement.where(presence_condition(LINKS.c.image_id, has_image))
     for column, wanted in (
-        (PortfolioLink.description, has_description),
-        (PortfolioLink.url, has_url),
+        (LINKS.c.description, has_description),
+        (LINKS.c.url, has_url),
     ):
         if wanted is not None:
             statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
     order_by = ordering.clauses(ORDERING_COLUMNS)
     if uses_database_json(session, url_for.prefix):
         total, results = await json_page(
-            session, statement, PortfolioLink.id, order_by, page,
+            session, statement, LINKS.c.id, order_by, page,
             LINKS_JSON, {"media_prefix": url_for.prefix},
         )  # fmt: skip
         if total is None:  # an empty page: is there a portfolio, and how much was skipped?

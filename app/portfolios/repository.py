@@ -21,7 +21,7 @@ from app.common.json_sql import (
     thumbnails_sql,
 )
 from app.common.schemas import drf_datetime
-from app.common.sql import AnySelect, read
+from app.common.sql import AnySelect, Prepared, read
 from app.employers.schemas import employer_payload
 from app.links.schemas import link_data
 from app.media.repository import load_media_and_files
@@ -293,13 +293,15 @@ def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
 
 
 # Built once at import: the statements PostgreSQL answers with finished JSON.
-PORTFOLIOS_JSON = select(
-    as_text(ordered_json_array(_portfolio_json(_page_media()), Portfolio.id))
-).where(Portfolio.id == func.any(PAGE_IDS))
+PORTFOLIOS_JSON = Prepared(
+    select(as_text(ordered_json_array(_portfolio_json(_page_media()), Portfolio.id))).where(
+        Portfolio.id == func.any(PAGE_IDS)
+    )
+)
 
 
 async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
     """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
     params = {"ids": [portfolio_id], "media_prefix": prefix}
-    page: str = (await read(session, PORTFOLIOS_JSON, params)).scalar_one()
+    page: str = await PORTFOLIOS_JSON.scalar(session, params)
     return None if page == "[]" else page[1:-1]  # the one object of a one-element array
