@@ -45,12 +45,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
-    """Ping a pooled connection before use only if it sat idle for `idle_seconds`.
+    """Check a pooled connection before use: closed by the server, or idle and not answering.
 
     `pool_pre_ping` would ping on every checkout: three round trips on asyncpg (BEGIN, ping,
-    ROLLBACK), a third of a busy list request. A connection in steady use needs no ping: if the
-    server drops it, the failing request gets a 503 and SQLAlchemy invalidates the whole pool, so
-    the next requests reconnect. Idle ones are the ones a restart or a firewall silently kills.
+    ROLLBACK), a third of a busy list request. Instead: asyncpg already knows, for free, when the
+    server closed the socket (a restart, `pg_terminate_backend`); only a connection that sat idle
+    for `idle_seconds` is pinged, since those are the ones a firewall drops silently. A failing
+    check makes the pool open a new connection; a connection lost mid-request gives a 503.
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -58,14 +59,16 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
         record.info[_CHECKED_IN_AT] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    def check_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed the connection")  # the pool reconnects
         checked_in_at = record.info.get(_CHECKED_IN_AT)
         if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:
-            raise DisconnectionError("idle connection is gone") from exc  # the pool reconnects
+            raise DisconnectionError("an idle connection is gone") from exc
 
 
 def ensure_sqlite_directory(url: str) -> None:

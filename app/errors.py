@@ -26,8 +26,10 @@ class FieldErrors(RootModel[dict[str, list[str]]]):
     """`{"field": ["message", ...], "non_field_errors": [...]}`."""
 
 
-class BadRequestBody(RootModel[FieldErrors | ErrorDetail]):
-    """Field errors, or `{"detail": ...}` for a body that is not valid JSON."""
+# The detail form comes first: `{"detail": "..."}` also fits the open `FieldErrors`, and a
+# generated client takes the first form that fits (a parse error would read as a field error).
+class BadRequestBody(RootModel[ErrorDetail | FieldErrors]):
+    """`{"detail": ...}` for a body that is not valid JSON, or field errors."""
 
 
 class APIError(Exception):
@@ -275,6 +277,14 @@ async def handle_database_unavailable(request: Request, exc: Exception) -> JSONR
     return _render(ServiceUnavailable())
 
 
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A driver error while connecting (no statement: the server refuses or is starting) or one
+    that cost the connection (the server went away mid-statement) is a 503; any other is a bug."""
+    if isinstance(exc, sa_exc.DBAPIError) and (exc.connection_invalidated or exc.statement is None):
+        return await handle_database_unavailable(request, exc)
+    return await handle_unexpected(request, exc)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _render(APIError())
@@ -297,4 +307,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.IntegrityError, handle_integrity_error)
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, handle_database_unavailable)
+    app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import ClauseElement, Executable, Result, Select
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -20,6 +22,14 @@ async def read(
     """
     connection = await session.connection()
     return await connection.execute(statement, params or {})
+
+
+# What asyncpg raises when the server goes away mid-statement (restart, pg_terminate_backend).
+CONNECTION_LOST = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 
 
 class Prepared:
@@ -49,7 +59,14 @@ class Prepared:
         sql, names, constants = self._compiled(connection.dialect)
         arguments = [params[name] if name in params else constants[name] for name in names]
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        return await driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
+        try:
+            return await driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
+        except BaseException as exc:
+            # After a failure mid-statement the connection's state is unknown: never reuse it.
+            await connection.invalidate(exc)
+            if driver.is_closed() or isinstance(exc, CONNECTION_LOST):
+                raise DisconnectionError("the database connection was lost") from exc  # 503
+            raise
 
     async def scalar(self, session: AsyncSession, params: dict[str, Any]) -> Any:
         """The first column of the first row (statements that always return one row)."""
