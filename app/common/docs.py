@@ -25,6 +25,7 @@ SECURITY_SCHEMES = {
     "BearerAuth": {"type": "http", "scheme": "bearer", "description": "`Bearer <key>`."},
 }
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+UPLOADED_FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -47,8 +48,25 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in FASTAPI_VALIDATION_SCHEMAS:
         components.get("schemas", {}).pop(name, None)
     components["securitySchemes"] = SECURITY_SCHEMES
+    mark_binary_strings(components.get("schemas", {}))
     app.openapi_schema = document
     return document
+
+
+def mark_binary_strings(node: Any) -> None:
+    """Uploaded files say `format: binary` as well as OpenAPI 3.1's `contentMediaType`.
+
+    Generators that read only the 3.0 form (openapi-python-client among them) would otherwise
+    send the file as a plain text field, without a file name, and the upload would be refused.
+    """
+    if isinstance(node, dict):
+        if UPLOADED_FILE.items() <= node.items():
+            node.setdefault("format", "binary")
+        for value in node.values():
+            mark_binary_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            mark_binary_strings(value)
 
 
 def install_docs(app: FastAPI) -> None:

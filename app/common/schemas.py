@@ -25,7 +25,12 @@ def drf_datetime(value: datetime) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
-DateTimeOut = Annotated[datetime, PlainSerializer(drf_datetime, return_type=str)]
+# The serialiser returns text; the document still says what the text is (clients parse it).
+DateTimeOut = Annotated[
+    datetime,
+    PlainSerializer(drf_datetime, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 def _contains_nul(value: Any) -> bool:

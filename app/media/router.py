@@ -87,7 +87,7 @@ async def list_media(
     )
     statement = apply_search(statement, search, MediaFile.search_text, MediaFile.id)
     if type is not None:
-        statement = statement.where(MediaFile.kind == type)
+        statement = statement.where(MediaFile.kind == type.value)
     statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
     count, rows = await fetch_page(session, statement, page)
     results = await repository.payloads_for_rows(session, rows, url_for)
