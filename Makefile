@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install run migrate test test-postgres lint format clean bench-media bench-api
+.PHONY: install run migrate test test-postgres lint format clean bench bench-media bench-api
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -41,8 +41,9 @@ lint: install
 bench-media: install
 	$(BIN)/python -m bench.media_upload
 
-# Requests/s, p50, p99 and SQL statements per request for the main scenarios (needs wrk).
-bench-api: install
+# Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
+# with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.
+bench bench-api: install
 	$(BIN)/python -m bench.api_load
 
 format: install

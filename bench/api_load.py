@@ -1,10 +1,12 @@
-"""API throughput: wrk drives a live server (one uvicorn worker, PostgreSQL by default) from a
-second process; an in-process copy of the app counts SQL statements per request.
+"""`make bench`: the service on PostgreSQL with seeded data (one uvicorn worker), driven by wrk
+from a second process: list links, list portfolios, retrieve a portfolio, create and update
+links and portfolios, upload an image. Prints requests/s, p50, p99 and SQL statements per
+request (counted on an in-process copy of the app) as a Markdown table.
 
-    make bench-api                      # PostgreSQL at 127.0.0.1:5432 (a database is created)
-    make bench-api DATABASE_URL=sqlite  # the embedded database instead
+    make bench                          # PostgreSQL at 127.0.0.1:5432 (a database is created)
+    make bench DATABASE_URL=sqlite      # the embedded database instead
 
-Needs `wrk` (Debian: apt-get install wrk).
+Needs `wrk` (Debian: apt-get install wrk). Each scenario is warmed up before it is measured.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +30,8 @@ from bench.server import Server, live_server
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 16
-SECONDS = 10
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+WARM_UP_SECONDS = 3
 
 
 @dataclass
@@ -37,6 +41,28 @@ class Scenario:
     path: str
     body: dict | None = None
     ids: list[int] | None = None  # PATCH spreads over these links instead of one hot row
+    upload: Path | None = None  # a multipart body sent as is (the image upload)
+
+
+BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
+
+
+def multipart_upload(folder: Path) -> Path:
+    """A 1280x853 photo-like JPEG (about 200 KB) as a ready multipart body for wrk."""
+    from bench.media_upload import photo_like
+
+    image = photo_like((1280, 853), 85)
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + image
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    path = folder / "upload.multipart"
+    path.write_bytes(body)
+    return path
 
 
 def png(color: tuple[int, int, int]) -> bytes:
@@ -109,7 +135,7 @@ async def seed(client: httpx.AsyncClient) -> dict[str, object]:
     return {"portfolio": target, "links": links, "portfolios": portfolios}
 
 
-def scenarios(data: dict[str, object]) -> list[Scenario]:
+def scenarios(data: dict[str, object], upload: Path) -> list[Scenario]:
     portfolio = data["portfolio"]
     links, portfolios = data["links"], data["portfolios"]
     assert isinstance(links, list)
@@ -138,6 +164,7 @@ def scenarios(data: dict[str, object]) -> list[Scenario]:
             {"title": "bench", "tags": [], "excerpt": "load"},
         ),
         Scenario("update portfolio", "PATCH", "/api/portfolios/ID", {"order": 2}, portfolios),
+        Scenario("upload an image (1280x853 JPEG)", "POST", "/api/media/", upload=upload),
     ]
 
 
@@ -149,20 +176,32 @@ setup = function(thread)
   threads = threads + 1
   thread:set("worker", threads)
 end
+local upload = nil
+if "%(upload)s" ~= "" then
+  local file = io.open("%(upload)s", "rb")
+  upload = file:read("*all")
+  file:close()
+end
 request = function()
   counter = counter + 1
+  if upload ~= nil then
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers["Content-Type"] = "multipart/form-data; boundary=%(boundary)s"
+    return wrk.format("POST", "%(path)s", headers, upload)
+  end
   local path = "%(path)s"
   if #ids > 0 then path = path:gsub("ID", ids[(counter %% #ids) + 1]) end
   local body = %(body)s
   if "%(method)s" == "POST" and body ~= nil then
-    body = body:gsub("BENCH", tostring(worker) .. "-" .. counter)
+    body = body:gsub("BENCH", "%(run)s-" .. tostring(worker) .. "-" .. counter)
   end
   return wrk.format("%(method)s", path, nil, body)
 end
 """
 
 
-def wrk(server: Server, scenario: Scenario) -> dict[str, float]:
+def wrk(server: Server, scenario: Scenario, seconds: int = SECONDS) -> dict[str, float]:
     body = json.dumps(scenario.body, ensure_ascii=False) if scenario.body else None
     if body and scenario.method == "POST":
         body = body.replace('"bench"', '"bench BENCH"')
@@ -171,12 +210,17 @@ def wrk(server: Server, scenario: Scenario) -> dict[str, float]:
         "path": scenario.path,
         "body": "nil" if body is None else "[[" + body + "]]",
         "method": scenario.method,
+        "upload": str(scenario.upload or ""),
+        "boundary": BOUNDARY,
+        "run": uuid.uuid4().hex[:8],  # titles stay unique across runs
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency"]
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency"]
     command += ["-s", handle.name, "-H", f"Authorization: Token {server.token}"]
-    command += ["-H", "Content-Type: application/json", server.url]
+    if scenario.upload is None:
+        command += ["-H", "Content-Type: application/json"]
+    command.append(server.url)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -213,19 +257,32 @@ async def statements_per_request(server_env: dict[str, str], token: str, scenari
             body = dict(scenario.body or {})
             if scenario.method == "POST" and "title" in body:
                 body["title"] = "counted"
+            if scenario.upload is not None:
+                content_type = f"multipart/form-data; boundary={BOUNDARY}"
+                request = client.build_request(
+                    "POST", path, content=scenario.upload.read_bytes(),
+                    headers={"Content-Type": content_type},
+                )  # fmt: skip
+            else:
+                request = client.build_request(scenario.method, path, json=body or None)
             event.listen(engine, "before_cursor_execute", listener)
-            response = await client.request(scenario.method, path, json=body or None)
+            response = await client.send(request)
             event.remove(engine, "before_cursor_execute", listener)
             response.raise_for_status()
     return len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
 
 
-def main() -> None:
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: apt-get install wrk")
-    target = os.environ.get("DATABASE_URL", POSTGRES)
-    database = None if target == "sqlite" else target
-    with live_server(database) as server:
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+
+
+def run(database: str | None) -> list[tuple[str, dict[str, float], int]]:
+    with tempfile.TemporaryDirectory() as folder, live_server(database) as server:
         headers = {"Authorization": f"Token {server.token}"}
 
         async def prepare() -> dict[str, object]:
@@ -236,12 +293,24 @@ def main() -> None:
 
         data = asyncio.run(prepare())
         rows = []
-        for scenario in scenarios(data):
+        for scenario in scenarios(data, multipart_upload(Path(folder))):
+            wrk(server, scenario, WARM_UP_SECONDS)  # caches, pool and prepared statements
             figures = wrk(server, scenario)
             count = asyncio.run(statements_per_request(server.env, server.token, scenario))
             rows.append((scenario.name, figures, count))
+            print(f"  {scenario.name}: {figures['rps']:.0f} requests/s", file=sys.stderr)
+    return rows
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    target = os.environ.get("DATABASE_URL", POSTGRES)
+    database = None if target == "sqlite" else target
+    rows = run(database)
     backend = "SQLite" if database is None else "PostgreSQL"
-    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s each, one uvicorn worker, {backend}")
+    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s per scenario after a {WARM_UP_SECONDS} s")
+    print(f"warm-up; one uvicorn worker on {backend}; {machine()}")
     print()
     print("| scenario | requests/s | p50 | p99 | non-2xx | SQL statements per request |")
     print("|---|---|---|---|---|---|")

@@ -101,3 +101,18 @@ async def test_portfolio_json_matches_the_python_serialiser(app, admin_client):
     assert from_database["results"] == from_python
     single = (await admin_client.get(f"/api/portfolios/{portfolio_id}")).json()
     assert single == from_python[0]
+
+
+async def test_statements_run_straight_on_asyncpg_are_still_seen_by_cursor_events(
+    app, admin_client, count_statements
+):
+    portfolio = await create_row(app, Portfolio, title="counted", slug="counted")
+    await create_row(app, PortfolioLink, portfolio_id=portfolio.id, name="one")
+    await admin_client.get("/api/auth/me")  # the token's last-used time is written once
+    count_statements.statements.clear()
+    response = await admin_client.get(f"/api/portfolios/{portfolio.id}/links/")
+    assert response.json()["count"] == 1
+    statements = " ".join(count_statements.statements)
+    assert count_statements.count == 3  # the token, the page's ids, the page's JSON
+    assert "FROM auth_token" in statements
+    assert "json_build_object" in statements

@@ -59,14 +59,19 @@ class Prepared:
         sql, names, constants = self._compiled(connection.dialect)
         arguments = [params[name] if name in params else constants[name] for name in names]
         driver: Any = (await connection.get_raw_connection()).driver_connection
+        # SQLAlchemy's cursor events still fire, so statement counters and tracing see this too.
+        events: Any = connection.sync_connection.dispatch  # type: ignore[union-attr]
+        events.before_cursor_execute(connection.sync_connection, None, sql, arguments, None, False)
         try:
-            return await driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
+            rows = await driver.fetch(sql, *arguments)
         except BaseException as exc:
             # After a failure mid-statement the connection's state is unknown: never reuse it.
             await connection.invalidate(exc)
             if driver.is_closed() or isinstance(exc, CONNECTION_LOST):
                 raise DisconnectionError("the database connection was lost") from exc  # 503
             raise
+        events.after_cursor_execute(connection.sync_connection, None, sql, arguments, None, False)
+        return rows  # type: ignore[no-any-return]
 
     async def scalar(self, session: AsyncSession, params: dict[str, Any]) -> Any:
         """The first column of the first row (statements that always return one row)."""
