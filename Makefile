@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install run migrate test test-postgres lint format clean bench bench-media bench-api
+.PHONY: install run migrate demo test test-postgres lint format clean bench bench-media bench-api
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -23,6 +23,10 @@ migrate: install
 
 run: migrate
 	$(BIN)/portfolio-api serve --host $(HOST) --port $(PORT)
+
+# Demo portfolios, employers, tags, images, links and meta; a second run creates nothing.
+demo: migrate
+	$(BIN)/portfolio-api seed --demo
 
 # The suite runs on SQLite unless DATABASE_URL names a PostgreSQL server.
 test: install

@@ -138,6 +138,39 @@ def media_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def seed(_args: argparse.Namespace) -> int:
+    from app.demo.seed import seed_demo
+
+    settings = get_settings()
+    if settings.environment == "production":
+        print(
+            "portfolio-api: demo data is not for production (ENVIRONMENT=production)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = asyncio.run(seed_demo(settings, progress_stream=sys.stderr))
+    except KeyboardInterrupt:
+        message = "interrupted: what was created stays; run it again to finish"
+        print(f"portfolio-api: {message}", file=sys.stderr)
+        return 130
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _add_seed_command(commands: Any) -> None:
+    parser = commands.add_parser("seed", help="create demo data to try the API with")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        required=True,
+        help="portfolios, employers, tags, images, links and meta in Persian and English; "
+        "what already exists (same title or name) is skipped",
+    )
+    parser.set_defaults(handler=seed)
+
+
 def _add_media_commands(commands: Any) -> None:
     media = commands.add_parser("media", help="media storage maintenance")
     media_commands = media.add_subparsers(dest="media_command", required=True, metavar="ACTION")
@@ -216,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser.set_defaults(handler=migrate)
     _add_account_commands(commands)
     _add_media_commands(commands)
+    _add_seed_command(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Demo data for trying the API: `portfolio-api seed --demo`."""

@@ -1,0 +1,273 @@
+"""`portfolio-api seed --demo`: the demo data of `app.demo.data`, created as the API creates it.
+
+Employers, tags and portfolios are known by their unique names and titles: whatever already
+exists is left as it is, so a second run creates nothing. Each object (with its images, links and
+meta) is one transaction; images go through `app.media.service.create_media`, so their files and
+thumbnails land in the configured storage, and the files of a transaction that does not commit
+are removed again.
+"""
+
+import asyncio
+import io
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.common.crud import apply_changes
+from app.common.named import validate_named
+from app.db import SQLITE_BEGIN_IMMEDIATE, create_engine, create_sessionmaker
+from app.demo.data import (
+    EMPLOYERS,
+    PORTFOLIOS,
+    TAGS,
+    DemoEmployer,
+    DemoPortfolio,
+    Picture,
+    cover,
+    gallery,
+)
+from app.demo.images import render
+from app.demo.progress import Progress
+from app.employers.schemas import EmployerIn
+from app.links.schemas import LinkIn
+from app.media.service import Upload, create_media
+from app.media.storage import Storage, StoredObject, create_storage
+from app.meta.schemas import MetaIn
+from app.models import Employer, MediaFile, Portfolio, PortfolioLink, PortfolioMeta, Tag
+from app.portfolios import service as portfolios
+from app.portfolios.schemas import PortfolioIn
+from app.settings import Settings
+from app.tags.schemas import TagIn
+
+IMAGE_SCALE = 1.0  # pictures at their nominal sizes; the tests draw them smaller
+KINDS = ("employers", "tags", "portfolios")
+IMAGE = {"image": "image_id"}
+FILE = {"value_file": "value_file_id"}
+
+
+@dataclass
+class SeedReport:
+    media_root: Path
+    created: Counter[str] = field(default_factory=Counter)
+    present: Counter[str] = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        width = max(len(kind) for kind in KINDS) + 1
+        lines = [
+            f"{kind + ':':<{width}} {self.created[kind]:>2} created, "
+            f"{self.present[kind]:>2} already present"
+            for kind in KINDS
+        ]
+        if not any(self.created[kind] for kind in KINDS):
+            return [*lines, "nothing new: the demo data was already there"]
+        return [
+            *lines,
+            f"with them: {self.created['media files']} media files "
+            f"({self.created['thumbnails']} thumbnails) under {self.media_root}, "
+            f"{self.created['links']} links, {self.created['meta items']} meta items",
+        ]
+
+
+class _RecordingStorage:
+    """The configured storage, remembering what it stored for this transaction."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.saved: list[str] = []
+
+    async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
+        stored = await self.storage.save(key, content, content_type)
+        self.saved.append(stored)
+        return stored
+
+    async def delete(self, keys: list[str]) -> None:
+        await self.storage.delete(keys)
+
+    def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
+        return self.storage.list_objects(prefix)
+
+    def url(self, key: str, origin: str) -> str:
+        return self.storage.url(key, origin)
+
+    def url_prefix(self, origin: str) -> str | None:
+        return self.storage.url_prefix(origin)
+
+
+@dataclass
+class _Unit:
+    """What one transaction works with, and what it creates (counted once it commits)."""
+
+    session: AsyncSession
+    storage: Storage
+    created: Counter[str] = field(default_factory=Counter)
+
+
+class DemoSeeder:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        settings: Settings,
+        scale: float,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.storage = storage
+        self.settings = settings
+        self.scale = scale
+        self.report = SeedReport(settings.media_root.resolve())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Unit]:
+        """One object's unit of work, as a request's: commit at the end, or roll back and
+        remove the files stored on the way."""
+        storage = _RecordingStorage(self.storage)
+        try:
+            async with self.sessionmaker() as session:
+                # SQLite: take the write lock up front, as a request does (a server may be up).
+                await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+                unit = _Unit(session, storage)
+                yield unit
+                await session.commit()
+        except BaseException:
+            await asyncio.shield(storage.delete(storage.saved))
+            raise
+        self.report.created.update(unit.created)
+
+    async def media(self, unit: _Unit, picture: Picture) -> MediaFile:
+        """An upload of the drawn picture, through the media service (thumbnails and all)."""
+        content = await asyncio.to_thread(render, picture, self.scale)
+        upload = Upload(
+            io.BytesIO(content), picture.filename, len(content), picture.name, picture.alt
+        )
+        media = await create_media(
+            unit.session, unit.storage, self.settings, upload, datetime.now(UTC)
+        )
+        unit.created["media files"] += 1
+        unit.created["thumbnails"] += len(media.thumbnails)
+        return media
+
+    async def employer(self, item: DemoEmployer) -> None:
+        async with self.transaction() as unit:
+            if await _exists(unit.session, Employer.name, item.name):
+                self.report.present["employers"] += 1
+                return
+            logo = None if item.logo is None else await self.media(unit, item.logo)
+            payload = EmployerIn(
+                name=item.name, description=item.description, image=logo.id if logo else None
+            )
+            await _create_named(unit.session, Employer(), Employer.name, payload.model_dump())
+            unit.created["employers"] += 1
+
+    async def tag(self, name: str) -> None:
+        async with self.transaction() as unit:
+            if await _exists(unit.session, Tag.name, name):
+                self.report.present["tags"] += 1
+                return
+            await _create_named(unit.session, Tag(), Tag.name, TagIn(name=name).model_dump())
+            unit.created["tags"] += 1
+
+    async def portfolio(self, item: DemoPortfolio, index: int) -> None:
+        async with self.transaction() as unit:
+            session = unit.session
+            if await _exists(session, Portfolio.title, item.title):
+                self.report.present["portfolios"] += 1
+                return
+            employers = await _ids_by_name(session, Employer, [item.employer])
+            tags = await _ids_by_name(session, Tag, item.tags)
+            image = await self.media(unit, cover(item, index))
+            pictures = [await self.media(unit, picture) for picture in gallery(item, index)]
+            payload = PortfolioIn(
+                title=item.title,
+                excerpt=item.excerpt,
+                description=item.description,
+                order=index + 1,
+                is_active=item.is_active,
+                completed_at=item.completed_at,
+                image=image.id,
+                employer=employers.get(item.employer),  # None if deleted since a first run
+                tags=[tags[name] for name in item.tags if name in tags],
+                images=[picture.id for picture in pictures],
+            )
+            portfolio = await portfolios.save(
+                session, Portfolio(), payload.model_dump(), self.settings.zone
+            )
+            for order, link in enumerate(item.links):
+                changes = LinkIn(
+                    name=link.name, url=link.url, description=link.description, order=order
+                ).model_dump()
+                _add(session, PortfolioLink(portfolio_id=portfolio.id), changes, IMAGE)
+            meta = [MetaIn(key=key, value_text=value) for key, value in item.meta]
+            meta.append(MetaIn(key="og:image", value_file=image.id))
+            for entry in meta:
+                _add(session, PortfolioMeta(portfolio_id=portfolio.id), entry.model_dump(), FILE)
+            await session.flush()
+            unit.created["portfolios"] += 1
+            unit.created["links"] += len(item.links)
+            unit.created["meta items"] += len(meta)
+
+
+def _add(session: AsyncSession, row: Any, changes: dict[str, Any], renamed: dict[str, str]) -> None:
+    apply_changes(row, changes, renamed)
+    session.add(row)
+
+
+async def _exists(session: AsyncSession, column: InstrumentedAttribute[str], value: str) -> bool:
+    found = await session.execute(select(column).where(column == value).limit(1))
+    return found.first() is not None
+
+
+async def _ids_by_name(
+    session: AsyncSession, model: type[Employer] | type[Tag], names: Sequence[str]
+) -> dict[str, int]:
+    rows = await session.execute(select(model.name, model.id).where(model.name.in_(names)))
+    return dict(rows.all())
+
+
+async def _create_named(
+    session: AsyncSession,
+    row: Employer | Tag,
+    name_column: InstrumentedAttribute[str],
+    changes: dict[str, Any],
+) -> None:
+    """As `POST /api/employers/` and `POST /api/tags/` do: validate, apply, flush."""
+    await validate_named(session, name_column, changes)
+    _add(session, row, changes, IMAGE)
+    await session.flush()
+
+
+async def seed_demo(
+    settings: Settings, progress_stream: TextIO, *, scale: float | None = None
+) -> SeedReport:
+    """Create what is missing of the demo data; report what was created and what was there."""
+    engine = create_engine(settings)
+    seeder = DemoSeeder(
+        create_sessionmaker(engine),
+        create_storage(settings),
+        settings,
+        IMAGE_SCALE if scale is None else scale,
+    )
+    progress = Progress(
+        "seeding demo data", len(EMPLOYERS) + len(TAGS) + len(PORTFOLIOS), progress_stream
+    )
+    try:
+        for employer in EMPLOYERS:
+            await seeder.employer(employer)
+            progress.advance()
+        for tag in TAGS:
+            await seeder.tag(tag)
+            progress.advance()
+        for index, portfolio in enumerate(PORTFOLIOS):
+            await seeder.portfolio(portfolio, index)
+            progress.advance()
+    finally:
+        progress.close()
+        await engine.dispose()
+    return seeder.report
