@@ -125,12 +125,11 @@ async def ping(engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def standalone_session() -> AsyncIterator[AsyncSession]:
-    """A session outside any request (the CLI): its own engine, committed at the end."""
+    """A unit of work outside any request (the CLI): its own engine, committed at the end."""
     engine = create_engine(get_settings())
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
             yield session
-            await session.commit()
     finally:
         await engine.dispose()
 
@@ -168,24 +167,33 @@ async def _run_callbacks(session: AsyncSession, name: str) -> None:
             logger.exception("%s callback failed", name)
 
 
-@raises(ServiceUnavailable)
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed before the response is sent (scope="function")."""
-    reads_only = request.method in SAFE_METHODS
-    state = request.app.state
-    sessionmaker: async_sessionmaker[AsyncSession] = (
-        state.read_sessionmaker if reads_only else state.sessionmaker
-    )
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One writing transaction: commit at the end, then run the `after_commit` callbacks; on
+    any failure roll back and run the `on_failure` ones (which remove files stored on the way)."""
     async with sessionmaker() as session:
         try:
-            if not reads_only:
-                await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+            await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
             yield session
             await session.commit()
         except BaseException:
             await _run_callbacks(session, _ON_FAILURE)
             raise  # closing the session rolls back
         await _run_callbacks(session, _AFTER_COMMIT)
+
+
+@raises(ServiceUnavailable)
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed before the response is sent (scope="function")."""
+    state = request.app.state
+    if request.method in SAFE_METHODS:  # nothing to commit: closing the session ends the read
+        async with state.read_sessionmaker() as session:
+            yield session
+        return
+    async with unit_of_work(state.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes
 from app.common.named import validate_named
-from app.db import SQLITE_BEGIN_IMMEDIATE, create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.demo.data import (
     EMPLOYERS,
     PORTFOLIOS,
@@ -39,7 +39,7 @@ from app.demo.progress import Progress
 from app.employers.schemas import EmployerIn
 from app.links.schemas import LinkIn
 from app.media.service import Upload, create_media
-from app.media.storage import Storage, StoredObject, create_storage
+from app.media.storage import Storage, create_storage
 from app.meta.schemas import MetaIn
 from app.models import Employer, MediaFile, Portfolio, PortfolioLink, PortfolioMeta, Tag
 from app.portfolios import service as portfolios
@@ -76,31 +76,6 @@ class SeedReport:
         ]
 
 
-class _RecordingStorage:
-    """The configured storage, remembering what it stored for this transaction."""
-
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-        self.saved: list[str] = []
-
-    async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
-        stored = await self.storage.save(key, content, content_type)
-        self.saved.append(stored)
-        return stored
-
-    async def delete(self, keys: list[str]) -> None:
-        await self.storage.delete(keys)
-
-    def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
-        return self.storage.list_objects(prefix)
-
-    def url(self, key: str, origin: str) -> str:
-        return self.storage.url(key, origin)
-
-    def url_prefix(self, origin: str) -> str | None:
-        return self.storage.url_prefix(origin)
-
-
 @dataclass
 class _Unit:
     """What one transaction works with, and what it creates (counted once it commits)."""
@@ -128,17 +103,9 @@ class DemoSeeder:
     async def transaction(self) -> AsyncIterator[_Unit]:
         """One object's unit of work, as a request's: commit at the end, or roll back and
         remove the files stored on the way."""
-        storage = _RecordingStorage(self.storage)
-        try:
-            async with self.sessionmaker() as session:
-                # SQLite: take the write lock up front, as a request does (a server may be up).
-                await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
-                unit = _Unit(session, storage)
-                yield unit
-                await session.commit()
-        except BaseException:
-            await asyncio.shield(storage.delete(storage.saved))
-            raise
+        async with unit_of_work(self.sessionmaker) as session:
+            unit = _Unit(session, self.storage)
+            yield unit
         self.report.created.update(unit.created)
 
     async def media(self, unit: _Unit, picture: Picture) -> MediaFile:
