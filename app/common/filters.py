@@ -24,6 +24,16 @@ class CommonFilters:
     updated_from: date | datetime | None = None
     updated_to: date | datetime | None = None
 
+    @property
+    def any(self) -> bool:
+        return any(
+            value is not None
+            for value in (
+                self.id_min, self.id_max, self.created_date, self.updated_date,
+                self.created_from, self.created_to, self.updated_from, self.updated_to,
+            )
+        )  # fmt: skip
+
 
 async def common_filters(
     request: Request,

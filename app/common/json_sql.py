@@ -5,7 +5,7 @@ no rows turned into Python objects and back. Each helper mirrors a Python functi
 compare the two outputs on the same data.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -148,9 +148,48 @@ def embedded_media_sql(prefix: Any) -> tuple[Any, ColumnElement[Any]]:
 PAGE_IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
 
-def ordered_json_array(element: Any, id_column: Any) -> ColumnElement[Any]:
-    """The objects of the rows whose ids are in `:ids`, in the order of `:ids`."""
-    return json_array(element, func.array_position(PAGE_IDS, id_column))
+def ordered_json_array(element: Any, id_column: Any, ids: Any = PAGE_IDS) -> ColumnElement[Any]:
+    """The objects of the rows whose ids are in `ids` (`:ids`), in the order of `ids`."""
+    return json_array(element, func.array_position(ids, id_column))
+
+
+def whole_page_json(
+    statement: AnySelect,
+    id_column: Any,
+    order_by: Sequence[Any],
+    objects: Callable[[Any], AnySelect],
+) -> Prepared:
+    """A list's unfiltered page in one statement, built once: the total and the JSON array.
+
+    `statement` selects the list's rows (its scope as bound parameters, such as the parent's
+    id), `order_by` is the list's default ordering, `:limit` and `:offset` bind the page, and
+    `objects(ids)` is the JSON array of the rows whose ids are in the array `ids`, in order.
+    The page most requests ask for then costs one round trip and no statement building.
+    """
+    page = (
+        statement.with_only_columns(
+            id_column.label("id"),
+            func.count().over().label("total"),
+            func.row_number().over(order_by=order_by).label("position"),
+        )
+        .order_by(*order_by)
+        .limit(bindparam("limit", type_=BigInteger))
+        .offset(bindparam("offset", type_=BigInteger))
+        .cte("page")
+    )
+    in_order = select(func.array_agg(aggregate_order_by(page.c.id, page.c.position)))
+    ids = cast(in_order.scalar_subquery(), ARRAY(BigInteger))  # an array, not a row set
+    total = select(page.c.total).limit(1).scalar_subquery()
+    return Prepared(select(total, objects(ids).scalar_subquery()))
+
+
+async def whole_page(
+    session: AsyncSession, statement: Prepared, page: PageRequest, params: dict[str, Any]
+) -> tuple[int | None, str]:
+    """Run a `whole_page_json` statement: (total, JSON), or (None, "[]") for an empty page."""
+    limits = {"limit": page.limit, "offset": page.offset}
+    total, results = (await statement.rows(session, {**params, **limits}))[0]
+    return (None, "[]") if total is None else (int(total), results)
 
 
 async def json_page(

@@ -65,9 +65,10 @@ class Prepared:
         try:
             rows = await driver.fetch(sql, *arguments)
         except BaseException as exc:
+            lost = driver.is_closed() or isinstance(exc, CONNECTION_LOST)
             # After a failure mid-statement the connection's state is unknown: never reuse it.
             await connection.invalidate(exc)
-            if driver.is_closed() or isinstance(exc, CONNECTION_LOST):
+            if lost:
                 raise DisconnectionError("the database connection was lost") from exc  # 503
             raise
         events.after_cursor_execute(connection.sync_connection, None, sql, arguments, None, False)
