@@ -7,14 +7,16 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, text
+from sqlalchemy import Integer, cast, delete, literal, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.common.sql import Prepared
 from app.main import create_app
 from app.models import Base
 from app.settings import Settings
@@ -183,3 +185,13 @@ async def test_outage_is_reported_by_readyz_and_answered_with_503_until_it_ends(
         tag = await client.post("/api/tags/", json={"name": "kept"})
         assert tag.status_code == 201
         assert (await client.get("/api/tags/?search=lost")).json()["count"] == 0
+
+
+async def test_a_failing_direct_statement_is_an_error_not_a_lost_connection(faulty_app):
+    """Statements run straight on asyncpg: only a lost connection becomes a 503."""
+    broken = Prepared(select(cast(literal("not a number"), Integer)))
+    async with faulty_app.state.read_sessionmaker() as session:
+        with pytest.raises(asyncpg.exceptions.InvalidTextRepresentationError):
+            await broken.rows(session, {})
+    async with faulty_app.state.read_sessionmaker() as session:
+        assert (await Prepared(select(literal(1))).rows(session, {}))[0][0] == 1
