@@ -33,7 +33,7 @@ from app.common.sql import AnySelect, Prepared
 from app.db import SessionDep
 from app.errors import NotFound
 from app.links.schemas import LinkIn, LinkOut, LinkPatch, link_payload
-from app.media.dependencies import UrlForDep
+from app.media.dependencies import MediaUrls, UrlForDep
 from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.models import PortfolioLink
@@ -102,8 +102,13 @@ async def link_payloads(
 
 
 async def _respond(
-    session: AsyncSession, link: Any, url_for: UrlFor, status: int = 200
-) -> JSONResponse:
+    session: AsyncSession, link: Any, url_for: MediaUrls, status: int = 200
+) -> Response:
+    """The link as the seeds show it (on PostgreSQL written by the database, in one statement)."""
+    if uses_database_json(session, url_for.prefix):
+        params = {"ids": [link.id], "media_prefix": url_for.prefix}
+        one_element_array: str = await LINKS_JSON.scalar(session, params)
+        return Response(one_element_array[1:-1], status, media_type="application/json")
     return JSONResponse((await link_payloads(session, [link], url_for))[0], status)
 
 
@@ -186,7 +191,7 @@ async def list_portfolio_links(
 )
 async def create_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
-) -> JSONResponse:
+) -> Response:
     await require_portfolio(session, id)
     changes = payload.model_dump()
     await _validate_image(session, changes)
@@ -204,21 +209,25 @@ async def create_portfolio_link(
 )
 async def get_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, portfolio_id: PathId, id: PathId
-) -> JSONResponse:
+) -> Response:
     return await _respond(session, await _link_of(session, portfolio_id, id), url_for)
 
 
 @router.get("/api/portfolios/links/{id}", response_model=LinkOut, include_in_schema=False)
 async def get_link_by_id(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, id: PathId
-) -> JSONResponse:
+) -> Response:
     """The form the retrieve-link seed's example uses; an alias of the route above."""
     return await _respond(session, await _link_of(session, None, id), url_for)
 
 
 async def _update(
-    session: AsyncSession, portfolio_id: int, link_id: int, changes: dict[str, Any], url_for: UrlFor
-) -> JSONResponse:
+    session: AsyncSession,
+    portfolio_id: int,
+    link_id: int,
+    changes: dict[str, Any],
+    url_for: MediaUrls,
+) -> Response:
     link = await _link_of(session, portfolio_id, link_id)
     await _validate_image(session, changes)
     apply_changes(link, changes, RENAMED)
@@ -238,7 +247,7 @@ async def update_portfolio_link(
     portfolio_id: PathId,
     id: PathId,
     payload: LinkPatch,
-) -> JSONResponse:
+) -> Response:
     return await _update(session, portfolio_id, id, payload.given(), url_for)
 
 
@@ -254,7 +263,7 @@ async def replace_portfolio_link(
     portfolio_id: PathId,
     id: PathId,
     payload: LinkIn,
-) -> JSONResponse:
+) -> Response:
     return await _update(session, portfolio_id, id, payload.given(), url_for)
 
 
