@@ -66,13 +66,29 @@ async def common_filters(
 CommonFiltersDep = Annotated[CommonFilters, Depends(common_filters)]
 
 
+def _utc(moment: datetime) -> datetime:
+    """In UTC; a moment at the calendar's ends that UTC cannot hold becomes that end."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        end = datetime.min if moment.year == datetime.min.year else datetime.max
+        return end.replace(tzinfo=UTC)
+
+
 def day_start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    return _utc(datetime.combine(day, time.min, tzinfo=zone))
+
+
+def day_end(day: date, zone: ZoneInfo) -> datetime:
+    """The start of the next day (exclusive end), or the calendar's end for its last day."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return day_start(day + timedelta(1), zone)
 
 
 def range_start(value: date | datetime, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+        return _utc(value if value.tzinfo else value.replace(tzinfo=zone))
     return day_start(value, zone)
 
 
@@ -86,13 +102,13 @@ def time_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions = []
     if day is not None:
-        conditions += [column >= day_start(day, zone), column < day_start(day + timedelta(1), zone)]
+        conditions += [column >= day_start(day, zone), column < day_end(day, zone)]
     if start is not None:
         conditions.append(column >= range_start(start, zone))
     if isinstance(end, datetime):
         conditions.append(column <= range_start(end, zone))
     elif end is not None:
-        conditions.append(column < day_start(end + timedelta(1), zone))
+        conditions.append(column < day_end(end, zone))
     return conditions
 
 

@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import apply_changes, page_response, raw_page_response, uses_database_json
+from app.common.crud import (
+    ROW_LOCK,
+    apply_changes,
+    page_response,
+    raw_page_response,
+    uses_database_json,
+)
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.json_sql import (
     MEDIA_PREFIX,
@@ -112,9 +118,13 @@ async def _respond(
     return JSONResponse((await link_payloads(session, [link], url_for))[0], status)
 
 
-async def _link_of(session: AsyncSession, portfolio_id: int | None, link_id: int) -> PortfolioLink:
-    """The link, if it belongs to that portfolio (any portfolio for the alias route)."""
-    link = await session.get(PortfolioLink, link_id)
+async def _link_of(
+    session: AsyncSession, portfolio_id: int | None, link_id: int, *, for_update: bool = False
+) -> PortfolioLink:
+    """The link, if it belongs to that portfolio (any portfolio for the alias route); a write
+    locks it until the request commits (see `get_or_404`)."""
+    lock = ROW_LOCK if for_update else None
+    link = await session.get(PortfolioLink, link_id, with_for_update=lock)
     if link is None or (portfolio_id is not None and link.portfolio_id != portfolio_id):
         raise NotFound()
     return link
@@ -228,7 +238,7 @@ async def _update(
     changes: dict[str, Any],
     url_for: MediaUrls,
 ) -> Response:
-    link = await _link_of(session, portfolio_id, link_id)
+    link = await _link_of(session, portfolio_id, link_id, for_update=True)
     await _validate_image(session, changes)
     apply_changes(link, changes, RENAMED)
     await session.flush()
@@ -273,4 +283,4 @@ async def replace_portfolio_link(
 async def delete_portfolio_link(
     session: SessionDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await session.delete(await _link_of(session, portfolio_id, id))
+    await session.delete(await _link_of(session, portfolio_id, id, for_update=True))
