@@ -8,7 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install run migrate demo test test-postgres lint format clean bench bench-media bench-api
+.PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres lint format clean \
+	bench bench-media bench-api
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -34,6 +35,14 @@ test: install
 
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The media tests with the files in an S3 bucket: moto on a loopback port, started by the tests
+# (or TEST_S3_ENDPOINT_URL, e.g. the MinIO of `docker compose --profile s3 up`).
+test-s3: install
+	TEST_STORAGE=s3 $(BIN)/pytest tests/media $(PYTEST_ARGS)
+
+test-s3-postgres: install
+	TEST_STORAGE=s3 DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest tests/media $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check $(SOURCES)

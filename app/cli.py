@@ -138,6 +138,25 @@ def media_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def media_migrate_storage(args: argparse.Namespace) -> int:
+    from app.media.storage_migration import migrate_storage
+
+    try:
+        report = asyncio.run(
+            migrate_storage(
+                get_settings(), delete_local=args.delete_local, progress_stream=sys.stderr
+            )
+        )
+    except KeyboardInterrupt:
+        print("portfolio-api: interrupted: run it again to resume", file=sys.stderr)
+        return 130
+    for line in report.lines():
+        print(line)
+    for media_id, keys in report.missing.items():
+        print(f"file {media_id} not moved, missing locally: {', '.join(keys)}", file=sys.stderr)
+    return 1 if report.missing else 0
+
+
 def seed(_args: argparse.Namespace) -> int:
     from app.demo.seed import seed_demo
 
@@ -184,6 +203,16 @@ def _add_media_commands(commands: Any) -> None:
         help="skip files younger than this, which an upload may still be committing (default 60)",
     )
     parser.set_defaults(handler=media_gc)
+    parser = media_commands.add_parser(
+        "migrate-storage", help="copy local files to S3 and switch their rows (resumable)"
+    )
+    parser.add_argument("--to", choices=["s3"], required=True, help="the target backend")
+    parser.add_argument(
+        "--delete-local",
+        action="store_true",
+        help="remove the local files of moved rows (once the app serves from S3)",
+    )
+    parser.set_defaults(handler=media_migrate_storage)
 
 
 def _add_account_commands(commands: Any) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -50,6 +50,40 @@ class Settings(BaseSettings):
     image_max_pixels: int = Field(default=40_000_000, ge=1)
     thumbnail_sizes: CommaIntList = [64, 128, 512, 1080]
 
+    # Where media bytes live: MEDIA_ROOT, or an S3-compatible bucket (AWS S3, MinIO, R2, Ceph).
+    media_storage: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    # Unset: AWS (https://s3.<region>.amazonaws.com). The standard AWS variables are honoured.
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("s3_endpoint_url", "aws_endpoint_url_s3", "aws_endpoint_url"),
+    )
+    s3_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("s3_region", "aws_region", "aws_default_region"),
+    )
+    s3_access_key_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("s3_access_key_id", "aws_access_key_id")
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("s3_secret_access_key", "aws_secret_access_key")
+    )
+    s3_session_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("s3_session_token", "aws_session_token")
+    )
+    # "auto": virtual-hosted (bucket.s3.<region>.amazonaws.com) on AWS, path-style elsewhere.
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    s3_key_prefix: str = ""  # e.g. "portfolio/": keys become portfolio/core_media/...
+    # `f` is this + the key when set (bucket website, CDN); else presigned or bucket URLs.
+    s3_public_base_url: str | None = None
+    s3_presigned_urls: bool = False  # private bucket: `f` is a presigned GET URL
+    s3_presigned_url_ttl: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # PUT with If-None-Match: * so that no upload overwrites another (AWS since 2024, MinIO,
+    # R2); false: a HEAD before each PUT, for stores that ignore the header.
+    s3_conditional_writes: bool = True
+    s3_timeout: float = Field(default=30.0, gt=0)
+    s3_max_attempts: int = Field(default=3, ge=1, le=10)  # 5xx and dropped connections
+
     @field_validator("trusted_proxies", "cors_origins", "thumbnail_sizes", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
@@ -66,10 +100,31 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("public_base_url", "media_base_url")
+    @field_validator("public_base_url", "media_base_url", "s3_endpoint_url", "s3_public_base_url")
     @classmethod
     def strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
+
+    @field_validator("s3_key_prefix")
+    @classmethod
+    def folder_prefix(cls, value: str) -> str:
+        value = value.strip("/")
+        return f"{value}/" if value else ""
+
+    @model_validator(mode="after")
+    def complete_s3_settings(self) -> "Settings":
+        if self.media_storage == "s3" and (problems := self.s3_problems()):
+            raise ValueError("MEDIA_STORAGE=s3 needs " + "; ".join(problems))
+        return self
+
+    def s3_problems(self) -> list[str]:
+        """What the S3 settings lack (for MEDIA_STORAGE=s3, or a migration to S3)."""
+        problems = []
+        if not self.s3_bucket:
+            problems.append("S3_BUCKET")
+        if not self.s3_access_key_id or not self.s3_secret_access_key:
+            problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_...)")
+        return problems
 
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> "Settings":

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from app.settings import Settings
 from tests.common.notes import Note, NoteBase
 from tests.common.notes import protected_router as protected_notes_router
 from tests.common.notes import router as notes_router
+from tests.object_storage import TEST_STORAGE, S3Server, bucket_name, s3_server_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +82,36 @@ async def migrated_database(database_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 API on loopback (moto in a subprocess), started on first use."""
+    with s3_server_for_tests(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def s3_bucket(s3_server: S3Server) -> AsyncIterator[str]:
+    """A publicly readable bucket of the session's own."""
+    name = bucket_name()
+    await s3_server.create_bucket(name)
+    yield name
+    await s3_server.remove_bucket(name)
+
+
+@pytest.fixture(scope="session")
+def storage_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """TEST_STORAGE=s3: the app stores media in the session's bucket, behind a key prefix."""
+    if TEST_STORAGE != "s3":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_server")
+    return server.storage_settings(request.getfixturevalue("s3_bucket"), s3_key_prefix="site/")
+
+
+@pytest.fixture(scope="session")
+def settings(
+    migrated_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    storage_settings: dict[str, Any],
+) -> Settings:
     return Settings(
         _env_file=None,
         environment="test",
@@ -88,6 +119,7 @@ def settings(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -
         media_root=tmp_path_factory.mktemp("media"),
         cors_origins=["http://spa.example"],
         login_failures_per_address=8,  # the default 20 would cost 20 argon2 checks per test
+        **storage_settings,
     )
 
 

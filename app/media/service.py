@@ -2,8 +2,11 @@
 behind when anything fails."""
 
 import asyncio
+import logging
 import os
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -12,13 +15,20 @@ from typing import IO, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import after_commit, on_failure
-from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.errors import (
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.media import naming
 from app.media.images import InvalidImage, ProcessedImage, process_image
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
-from app.media.storage import Storage
+from app.media.storage import Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
 from app.settings import Settings
+
+logger = logging.getLogger("app.media")
 
 # Image work is CPU-bound and releases the GIL: one thread per core, never the event loop.
 _image_threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="image")
@@ -75,6 +85,15 @@ async def inspect_image(upload: Upload, sniffed: Sniffed, settings: Settings) ->
     return processed
 
 
+@asynccontextmanager
+async def _storage_failures_are_503() -> AsyncIterator[None]:
+    try:
+        yield
+    except StorageError as error:
+        logger.warning("media storage failed: %s", error)
+        raise StorageUnavailable() from error
+
+
 async def create_media(
     session: AsyncSession, storage: Storage, settings: Settings, upload: Upload, now: datetime
 ) -> MediaFile:
@@ -92,15 +111,17 @@ async def create_media(
     content: bytes | IO[bytes] = upload.file
     if image is not None and image.cleaned_original is not None:
         content = image.cleaned_original
-    key = await storage.save(
-        naming.original_key(day, stem, sniffed.extension), content, sniffed.mime_type
-    )
+    async with _storage_failures_are_503():
+        key = await storage.save(
+            naming.original_key(day, stem, sniffed.extension), content, sniffed.mime_type
+        )
     saved.append(key)
     media = MediaFile(
         kind=sniffed.kind,
         name=upload.name or naming.display_name(upload.filename),
         alt=upload.alt or "",
         path=key,
+        storage=storage.name,
         mime_type=sniffed.mime_type,
         size=len(content) if isinstance(content, bytes) else upload.size,
         created_at=now,
@@ -109,7 +130,8 @@ async def create_media(
     if image is not None:
         media.width, media.height, media.mode = image.width, image.height, image.mode
         try:
-            media.thumbnails = await _store_thumbnails(storage, image, key, sniffed, saved)
+            async with _storage_failures_are_503():
+                media.thumbnails = await _store_thumbnails(storage, image, key, sniffed, saved)
         finally:
             image.close()
     session.add(media)

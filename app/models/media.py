@@ -37,6 +37,9 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, StoredMixin, Base):
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The backend holding the file and its thumbnails ("local" or "s3"): storage migrations
+    # switch a row once every object of it is copied.
+    storage: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
 
     thumbnails: Mapped[list["MediaThumbnail"]] = relationship(
         back_populates="file",

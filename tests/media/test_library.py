@@ -1,14 +1,11 @@
 """Listing, retrieving, renaming and deleting media; garbage collection of orphaned files."""
 
 import asyncio
-import os
-import time
-from pathlib import Path
 
 import pytest
 
 from tests.media import samples
-from tests.media.conftest import media_path, stored_files, upload
+from tests.media.conftest import upload
 
 
 async def test_list_search_filter_and_order(media_client):
@@ -71,28 +68,28 @@ async def test_retrieve_and_patch(media_client):
     assert refused.json() == {"name": ["This field may not be blank."]}
 
 
-async def test_delete_removes_the_row_the_file_and_its_thumbnails(media_client, media_root):
-    before = stored_files(media_root)
+async def test_delete_removes_the_row_the_file_and_its_thumbnails(media_client, media_store):
+    before = await media_store.keys()
     created = (await upload(media_client, samples.photo((300, 200)), "gone.jpg")).json()
-    assert len(stored_files(media_root) - before) == 5
+    assert len(await media_store.keys() - before) == 5
     response = await media_client.delete(f"/api/media/{created['id']}")
     assert response.status_code == 204
-    assert stored_files(media_root) == before
+    assert await media_store.keys() == before
     assert (await media_client.get(f"/api/media/{created['id']}")).status_code == 404
     assert (await media_client.delete(f"/api/media/{created['id']}")).status_code == 404
 
 
-async def test_uploads_run_concurrently_without_clashes(app, committing_client, media_root):
+async def test_uploads_run_concurrently_without_clashes(app, committing_client, media_store):
     from tests.factories import create_staff
 
     committing_client.headers.update((await create_staff(app, 1101)).headers)
-    before = stored_files(media_root)
+    before = await media_store.keys()
     responses = await asyncio.gather(
         *(upload(committing_client, samples.photo((200, 150)), "same.jpg") for _ in range(6))
     )
     assert [r.status_code for r in responses] == [201] * 6
     assert len({r.json()["f"] for r in responses}) == 6
-    assert len(stored_files(media_root) - before) == 30
+    assert len(await media_store.keys() - before) == 30
 
 
 async def test_permissions_split_by_action(app, client):
@@ -106,47 +103,36 @@ async def test_permissions_split_by_action(app, client):
     assert (await client.get("/api/media/", headers=viewer.headers)).status_code == 200
 
 
-def age(root: Path, key: str, seconds: int) -> None:
-    past = time.time() - seconds
-    os.utime(root / key, (past, past))
-
-
 async def test_gc_finds_orphans_and_deletes_them_only_when_asked(
-    app, committing_client, media_root, monkeypatch, capsys
+    app, committing_client, media_store, cli_settings, capsys
 ):
     from app.cli import main
-    from app.settings import get_settings
     from tests.factories import create_staff
 
     staff = await create_staff(app, 1101)
     committing_client.headers.update(staff.headers)
-    kept = (await upload(committing_client, b"kept", "kept.txt")).json()
-    age(media_root, media_path(kept["f"]), 7200)  # old enough: only its row keeps it
+    kept = media_store.key((await upload(committing_client, b"kept", "kept.txt")).json()["f"])
     orphan = "core_media/2020/01/01/orphan.jpg"
-    (media_root / "core_media/2020/01/01").mkdir(parents=True, exist_ok=True)
-    (media_root / orphan).write_bytes(b"nobody points here")
-    age(media_root, orphan, 7200)
-    fresh = "core_media/2020/01/01/uploading.jpg"
-    (media_root / fresh).write_bytes(b"an upload still committing")
+    await media_store.put(orphan, b"nobody points here")
 
-    monkeypatch.setenv("DATABASE_URL", app.state.settings.database_url)
-    monkeypatch.setenv("MEDIA_ROOT", str(media_root))
-    get_settings.cache_clear()
-    try:
-        assert await asyncio.to_thread(main, ["media", "gc"]) == 0
-        dry_run = capsys.readouterr().out
-        assert (media_root / orphan).exists()
-        assert await asyncio.to_thread(main, ["media", "gc", "--delete"]) == 0
-        deleted = capsys.readouterr().out
-    finally:
-        get_settings.cache_clear()
+    async def gc(*options):
+        assert await asyncio.to_thread(main, ["media", "gc", *options]) == 0
+        return capsys.readouterr().out
+
+    young = await gc()  # an upload may still be committing: files under an hour old stay
+    assert orphan not in young
+    assert "0 orphaned files (dry run" in young
+    dry_run = await gc("--min-age-minutes", "0")
     assert orphan in dry_run
+    assert kept not in dry_run  # its row points to it
     assert "dry run" in dry_run
-    assert fresh not in dry_run
-    assert not (media_root / orphan).exists()
-    assert (media_root / fresh).exists()
+    assert orphan in await media_store.keys()
+    deleted = await gc("--delete", "--min-age-minutes", "0")
+    assert orphan in deleted
     assert "orphaned files deleted" in deleted
-    assert media_path(kept["f"]) in stored_files(media_root)
+    stored = await media_store.keys()
+    assert orphan not in stored
+    assert kept in stored
 
 
 @pytest.mark.parametrize("method", ["get", "delete"])

@@ -3,13 +3,12 @@
 import io
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
 from tests.media import samples
-from tests.media.conftest import media_path, stored_files, upload
+from tests.media.conftest import upload
 
 SEED_IMAGE_KEYS = [
     "id", "type", "name", "size", "human_readable_size", "f",
@@ -19,13 +18,19 @@ SEED_IMAGE_KEYS = [
 FILE_KEYS = [k for k in SEED_IMAGE_KEYS if k not in ("width", "height", "mode", "thumbnails")]
 
 
-async def fetch(client, url):
-    response = await client.get(urlsplit(url).path)
-    assert response.status_code == 200, url
-    return response
+@pytest.fixture
+def fetch(media_store):
+    """GET a file's URL (the app's /media/ or the bucket), expecting it there."""
+
+    async def fetch(client, url):
+        response = await media_store.fetch(client, url)
+        assert response.status_code == 200, url
+        return response
+
+    return fetch
 
 
-async def test_jpeg_upload_has_the_seed_shape(media_client, media_root):
+async def test_jpeg_upload_has_the_seed_shape(media_client, media_store):
     content = samples.photo()
     response = await upload(media_client, content, "technology.jpg")
     assert response.status_code == 201, response.text
@@ -38,25 +43,35 @@ async def test_jpeg_upload_has_the_seed_shape(media_client, media_root):
     assert (body["width"], body["height"], body["mode"]) == (1920, 1080, "RGB")
     assert body["alt"] == ""
     today = datetime.now(UTC).strftime("%Y/%m/%d")
-    assert body["f"] == f"http://testserver/media/core_media/{today}/technology.jpg"
+    base = media_store.base  # http://testserver/media/, or the bucket's URL and key prefix
+    assert body["f"] == f"{base}core_media/{today}/technology.jpg"
     assert [t["size"] for t in body["thumbnails"]] == [64, 128, 512, 1080]
+    stored = await media_store.keys()
     for thumbnail in body["thumbnails"]:
         assert list(thumbnail) == ["id", "f", "size"]
         box = thumbnail["size"]
         assert thumbnail["f"] == (
-            f"http://testserver/media/core_media/{today}/thumbnails/"
-            f"technology_thumbnail_{box}x{box}.jpg"
+            f"{base}core_media/{today}/thumbnails/technology_thumbnail_{box}x{box}.jpg"
         )
-        assert media_path(thumbnail["f"]) in stored_files(media_root)
+        assert media_store.key(thumbnail["f"]) in stored
     assert len({t["id"] for t in body["thumbnails"]}) == 4
 
 
-async def test_files_are_served_with_nosniff_and_long_caching(media_client):
+async def test_files_are_served_with_their_type_and_long_caching(media_client, fetch):
+    body = (await upload(media_client, samples.photo((400, 300)), "served.jpg")).json()
+    for url in (body["f"], body["thumbnails"][0]["f"]):
+        response = await fetch(media_client, url)
+        assert response.headers["content-type"] == "image/jpeg"
+        assert "max-age=31536000" in response.headers["cache-control"]
+        assert "content-disposition" not in response.headers  # images show inline
+
+
+async def test_local_files_are_served_with_nosniff(media_client, media_store, fetch):
+    if media_store.backend != "local":
+        pytest.skip("a bucket cannot add the header: the CDN in front of it should")
     body = (await upload(media_client, samples.photo((400, 300)), "served.jpg")).json()
     response = await fetch(media_client, body["f"])
-    assert response.headers["content-type"] == "image/jpeg"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert "max-age=31536000" in response.headers["cache-control"]
     missing = await media_client.get("/media/core_media/none.jpg")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not found."}
@@ -66,17 +81,23 @@ def opened(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
-async def thumbnail_images(client, body):
-    return {t["size"]: opened((await fetch(client, t["f"])).content) for t in body["thumbnails"]}
+@pytest.fixture
+def thumbnail_images(fetch):
+    async def thumbnail_images(client, body):
+        return {
+            t["size"]: opened((await fetch(client, t["f"])).content) for t in body["thumbnails"]
+        }
+
+    return thumbnail_images
 
 
-async def test_thumbnails_fit_their_boxes_and_are_never_enlarged(media_client):
+async def test_thumbnails_fit_their_boxes_and_are_never_enlarged(media_client, thumbnail_images):
     body = (await upload(media_client, samples.photo((700, 350)), "small.jpg")).json()
     sizes = {box: image.size for box, image in (await thumbnail_images(media_client, body)).items()}
     assert sizes == {64: (64, 32), 128: (128, 64), 512: (512, 256), 1080: (700, 350)}
 
 
-async def test_thumbnails_apply_exif_orientation_and_drop_metadata(media_client):
+async def test_thumbnails_apply_exif_orientation_and_drop_metadata(media_client, thumbnail_images):
     content = samples.photo((800, 400), orientation=6, gps=True)
     body = (await upload(media_client, content, "turned.jpg")).json()
     assert (body["width"], body["height"]) == (800, 400)  # the stored pixels, as Django reports
@@ -87,7 +108,7 @@ async def test_thumbnails_apply_exif_orientation_and_drop_metadata(media_client)
         assert not image.getexif()
 
 
-async def test_location_is_removed_from_the_original_without_recompressing(media_client):
+async def test_location_is_removed_from_the_original_without_recompressing(media_client, fetch):
     content = samples.photo((640, 480), orientation=3, gps=True)
     assert samples.GPS_IFD in opened(content).getexif()
     body = (await upload(media_client, content, "where.jpg")).json()
@@ -112,7 +133,7 @@ async def test_location_is_removed_from_the_original_without_recompressing(media
     ],
 )
 async def test_every_image_format_keeps_its_format(
-    media_client, content, mime_type, extension, mode
+    media_client, thumbnail_images, content, mime_type, extension, mode
 ):
     body = (await upload(media_client, content, "picture.dat")).json()
     assert body["mime_type"] == mime_type
@@ -123,7 +144,7 @@ async def test_every_image_format_keeps_its_format(
         assert getattr(image, "n_frames", 1) == 1
 
 
-async def test_transparency_survives_in_thumbnails(media_client):
+async def test_transparency_survives_in_thumbnails(media_client, thumbnail_images):
     for content in (samples.transparent_png(), samples.palette_png()):
         body = (await upload(media_client, content, "clear.png")).json()
         thumbnail = (await thumbnail_images(media_client, body))[128].convert("RGBA")
@@ -159,12 +180,12 @@ async def test_non_images_are_plain_files(
     ("content", "mime_type"),
     [(samples.SVG_WITH_SCRIPT, "image/svg+xml"), (samples.HTML_PAGE, "text/html")],
 )
-async def test_active_content_is_refused(media_client, media_root, content, mime_type):
-    before = stored_files(media_root)
+async def test_active_content_is_refused(media_client, media_store, content, mime_type):
+    before = await media_store.keys()
     response = await upload(media_client, content, "innocent.png")
     assert response.status_code == 415
     assert mime_type in response.json()["detail"]
-    assert stored_files(media_root) == before
+    assert await media_store.keys() == before
     assert (await media_client.get("/api/media/")).json()["count"] == 0
 
 
@@ -173,8 +194,8 @@ async def test_active_content_is_refused(media_client, media_root, content, mime
     [samples.photo((800, 600))[:5000], b"\x89PNG\r\n\x1a\n" + b"garbage" * 20],
     ids=["truncated jpeg", "broken png"],
 )
-async def test_corrupt_images_are_refused(media_client, media_root, content):
-    before = stored_files(media_root)
+async def test_corrupt_images_are_refused(media_client, media_store, content):
+    before = await media_store.keys()
     response = await upload(media_client, content, "broken.jpg")
     assert response.status_code == 400
     assert response.json() == {
@@ -183,17 +204,17 @@ async def test_corrupt_images_are_refused(media_client, media_root, content):
             "or a corrupted image."
         ]
     }
-    assert stored_files(media_root) == before
+    assert await media_store.keys() == before
 
 
-async def test_decompression_bomb_is_refused(media_client, media_root):
-    before = stored_files(media_root)
+async def test_decompression_bomb_is_refused(media_client, media_store):
+    before = await media_store.keys()
     response = await upload(media_client, samples.png_declaring(20000, 20000), "bomb.png")
     assert response.status_code == 400
     assert response.json() == {
         "file": ["Image is too large: 400000000 pixels, the limit is 40000000."]
     }
-    assert stored_files(media_root) == before
+    assert await media_store.keys() == before
 
 
 async def test_empty_and_missing_files(media_client):
@@ -211,18 +232,18 @@ async def test_json_where_an_upload_is_expected_is_415(media_client):
     assert response.json() == {"detail": 'Unsupported media type "application/json" in request.'}
 
 
-async def test_unicode_names_are_kept_and_paths_are_safe(media_client):
+async def test_unicode_names_are_kept_and_paths_are_safe(media_client, media_store, fetch):
     body = (await upload(media_client, samples.photo((200, 100)), "پیک موتوری.jpg")).json()
     assert body["name"] == "پیک موتوری"
-    assert media_path(body["f"]).endswith("/پیک_موتوری.jpg")
+    assert media_store.key(body["f"]).endswith("/پیک_موتوری.jpg")
     await fetch(media_client, body["f"])
 
 
-async def test_path_traversal_in_file_names_stays_inside(media_client, media_root):
+async def test_path_traversal_in_file_names_stays_inside(media_client, media_store):
     body = (await upload(media_client, b"text", "../../../etc/passwd")).json()
     assert body["name"] == "passwd"
-    assert media_path(body["f"]).startswith("core_media/")
-    assert media_path(body["f"]) in stored_files(media_root)
+    assert media_store.key(body["f"]).startswith("core_media/")
+    assert media_store.key(body["f"]) in await media_store.keys()
 
 
 async def test_name_and_alt_fields(media_client):
@@ -248,7 +269,7 @@ async def test_a_taken_name_gets_a_random_suffix(media_client):
     )
 
 
-async def test_a_database_failure_leaves_no_files(media_client, media_root, monkeypatch):
+async def test_a_database_failure_leaves_no_files(media_client, media_store, monkeypatch):
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,13 +281,39 @@ async def test_a_database_failure_leaves_no_files(media_client, media_root, monk
         return await original_flush(self, *args, **kwargs)
 
     monkeypatch.setattr(AsyncSession, "flush", failing_flush)
-    before = stored_files(media_root)
+    before = await media_store.keys()
     response = await upload(media_client, samples.photo((300, 200)), "doomed.jpg")
     assert response.status_code == 503
-    assert stored_files(media_root) == before
+    assert await media_store.keys() == before
 
 
-async def test_f_uses_the_configured_media_base_url(app, media_client):
+@pytest.mark.parametrize(("after", "mode"), [(0, "error"), (1, "error"), (3, "drop")])
+async def test_a_storage_failure_is_503_and_leaves_no_row_and_no_file(
+    media_client, media_store, after, mode
+):
+    """The disk fills up, or the bucket answers 500 or hangs up, after `after` writes: the
+    original, then thumbnails, side by side."""
+    name = f"unlucky_{after}_{mode}.jpg"
+    before = await media_store.keys()
+    async with media_store.failing(after, mode):
+        response = await upload(media_client, samples.photo((300, 200)), name)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "File storage temporarily unavailable, try again later."}
+    assert await media_store.keys() == before
+    assert (await media_client.get("/api/media/")).json()["count"] == 0
+    retried = await upload(media_client, samples.photo((300, 200)), name)
+    assert retried.status_code == 201
+    assert retried.json()["f"].endswith(f"/{name}")  # the failed upload kept no name
+
+
+def test_the_upload_route_documents_the_storage_503(app):
+    responses = app.openapi()["paths"]["/api/media/"]["post"]["responses"]
+    assert responses["503"]["description"] == "Database or file storage unreachable"
+
+
+async def test_f_uses_the_configured_media_base_url(app, media_client, media_store):
+    if media_store.backend != "local":
+        pytest.skip("S3_PUBLIC_BASE_URL has its own test (test_s3.py)")
     storage = app.state.storage
     original = storage.base_url
     storage.base_url = "https://cdn.example.com"

@@ -3,9 +3,15 @@
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Protocol
+from typing import IO, Literal, Protocol
 
 from app.settings import Settings
+
+Backend = Literal["local", "s3"]
+
+
+class StorageError(Exception):
+    """The backend failed (unreachable, refusing, out of space): the request may be retried."""
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,8 @@ class StoredObject:
 
 
 class Storage(Protocol):
+    name: Backend  # recorded on each file's row, so that rows can be moved between backends
+
     async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
         """Store under `key`, or under a variant of it if taken; return the key used."""
 
@@ -31,8 +39,16 @@ class Storage(Protocol):
         """What every URL is, before the percent-encoded key; None when URLs are not so
         simple (signed ones): the database can then not build them."""
 
+    async def aclose(self) -> None:
+        """Release connections; the storage may still be used afterwards (it reconnects)."""
 
-def create_storage(settings: Settings) -> Storage:
+
+def create_storage(settings: Settings, backend: Backend | None = None) -> Storage:
+    """The configured backend (`MEDIA_STORAGE`), or the one named."""
+    if (backend or settings.media_storage) == "s3":
+        from app.media.storage.s3 import S3Storage
+
+        return S3Storage.from_settings(settings)
     from app.media.storage.local import LocalStorage
 
     return LocalStorage(settings.media_root, settings.media_url, settings.media_base_url)

@@ -10,12 +10,14 @@ from typing import IO
 from urllib.parse import quote
 
 from app.media.naming import with_random_suffix
-from app.media.storage import StoredObject
+from app.media.storage import Backend, StorageError, StoredObject
 
 CHUNK = 1024 * 1024
 
 
 class LocalStorage:
+    name: Backend = "local"
+
     def __init__(self, root: Path, media_url: str, base_url: str | None) -> None:
         self.root = root.resolve()
         self.media_url = "/" + media_url.strip("/") + "/"
@@ -27,8 +29,15 @@ class LocalStorage:
             raise ValueError(f"key outside the media root: {key!r}")
         return path
 
+    def path(self, key: str) -> Path:
+        """Where the object lives on disk (it may not exist)."""
+        return self._path(key)
+
     async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
-        return await asyncio.to_thread(self._save, key, content)
+        try:
+            return await asyncio.to_thread(self._save, key, content)
+        except OSError as error:  # a full or read-only disk, a lost mount
+            raise StorageError(f"cannot write {key!r}: {error}") from error
 
     def _save(self, key: str, content: bytes | IO[bytes]) -> str:
         candidate = key
@@ -77,3 +86,6 @@ class LocalStorage:
 
     def url_prefix(self, origin: str) -> str:
         return f"{self.base_url or origin}{self.media_url}"
+
+    async def aclose(self) -> None:
+        pass
