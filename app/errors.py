@@ -150,6 +150,13 @@ class ServiceUnavailable(APIError):
     description = "Database unreachable"
 
 
+class StorageUnavailable(ServiceUnavailable):
+    """The media storage (disk or bucket) failed; nothing of the request was kept."""
+
+    default_detail = "File storage temporarily unavailable, try again later."
+    description = "Database or file storage unreachable"
+
+
 # Errors a dependency can raise, so that every route depending on it documents them.
 _DEPENDENCY_ERRORS: dict[Callable[..., Any], tuple[type[APIError], ...]] = {}
 

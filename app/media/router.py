@@ -1,9 +1,11 @@
 """`/api/media/`: upload, list, retrieve, rename and delete media files."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import Principal, require
@@ -17,14 +19,30 @@ from app.common.routing import APIRouter
 from app.common.schemas import NoNullCharacters
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep, end_read_transaction
-from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, openapi_responses
+from app.errors import (
+    NotFound,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+    openapi_responses,
+)
 from app.media import repository, service
 from app.media.dependencies import StorageDep, UrlForDep
 from app.media.schemas import MediaFileOut, MediaPatch, MediaType
 from app.media.serialize import UrlFor, media_payload
 from app.models import MediaFile
 
-router = APIRouter(tags=["media"])
+
+@asynccontextmanager
+async def storage_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Part of the app's lifespan (merged by include_router): close the storage's connections."""
+    try:
+        yield
+    finally:
+        await app.state.storage.aclose()
+
+
+router = APIRouter(tags=["media"], lifespan=storage_lifespan)
 
 MediaCreate = Annotated[Principal, Depends(require(Permission.MEDIA_CREATE))]
 MediaView = Annotated[Principal, Depends(require(Permission.MEDIA_VIEW))]
@@ -44,7 +62,7 @@ def _payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
     "/api/media/",
     status_code=201,
     response_model=MediaFileOut,
-    responses=openapi_responses([PayloadTooLarge, UnsupportedMediaType]),
+    responses=openapi_responses([PayloadTooLarge, UnsupportedMediaType, StorageUnavailable]),
     summary="Upload a file; images get inspected and four thumbnails",
 )
 async def upload_media(
@@ -101,7 +119,16 @@ async def _media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
     return media
 
 
+async def _locked_media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
+    """For a write: concurrent writes to the file wait their turn (see `crud.get_or_404`)."""
+    media = await repository.get_with_thumbnails(session, media_id, for_update=True)
+    if media is None:
+        raise NotFound()
+    return media
+
+
 TargetMedia = Annotated[MediaFile, Depends(_media_or_404)]
+LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
 
 
 @router.get("/api/media/{media_id}", response_model=MediaFileOut, summary="Retrieve a media file")
@@ -117,7 +144,7 @@ async def get_media(_caller: MediaView, media: TargetMedia, url_for: UrlForDep) 
 async def update_media(
     session: SessionDep,
     _caller: MediaUpdate,
-    media: TargetMedia,
+    media: LockedMedia,
     url_for: UrlForDep,
     payload: MediaPatch,
 ) -> JSONResponse:
@@ -134,6 +161,6 @@ async def update_media(
     summary="Delete a file, its thumbnails and every reference to it",
 )
 async def delete_media(
-    session: SessionDep, storage: StorageDep, _caller: MediaDelete, media: TargetMedia
+    session: SessionDep, storage: StorageDep, _caller: MediaDelete, media: LockedMedia
 ) -> None:
     await service.delete_media(session, storage, media)
