@@ -15,10 +15,19 @@ from app.models import Base
 from app.models.base import utcnow
 
 M = TypeVar("M", bound=Base)
+# `FOR NO KEY UPDATE`: the lock the UPDATE itself would take, taken when the row is read. It
+# does not hold up inserts that merely reference the row (their foreign key takes KEY SHARE).
+ROW_LOCK = {"key_share": True}
 
 
-async def get_or_404(session: AsyncSession, model: type[M], object_id: int) -> M:
-    found = await session.get(model, object_id)
+async def get_or_404(
+    session: AsyncSession, model: type[M], object_id: int, *, for_update: bool = False
+) -> M:
+    """The object, or 404. A write passes `for_update`: the row stays locked until the request
+    commits (PostgreSQL; SQLite's writers take turns already), so a concurrent write to it
+    waits and then reads it as committed, or finds it deleted (404). Nothing is then computed
+    from a stale row: not `search_text`, not a second DELETE, not an UPDATE of a deleted row."""
+    found = await session.get(model, object_id, with_for_update=ROW_LOCK if for_update else None)
     if found is None:
         raise NotFound()
     return found

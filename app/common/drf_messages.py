@@ -29,11 +29,16 @@ _FIXED_MESSAGES = {
 }
 
 
+# DRF's words for a JSON body of `null`, and for a form field sent where a file belongs.
+NO_DATA = "No data provided"
+NOT_A_FILE = "The submitted data was not a file. Check the encoding type on the form."
+
+
 def drf_message(error: Any) -> str:
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     if error.get("input", ...) is None and kind != "missing":
-        return "This field may not be null."
+        return NO_DATA if len(error["loc"]) == 1 else "This field may not be null."
     if kind in _FIXED_MESSAGES:
         return _FIXED_MESSAGES[kind]
     if kind == "string_too_long":
@@ -50,10 +55,18 @@ def drf_message(error: Any) -> str:
         return f"Ensure this value is less than or equal to {bound}."
     if kind in {"list_type", "tuple_type", "set_type"}:
         return f'Expected a list of items but got type "{_type_name(error.get("input"))}".'
+    if kind == "enum":
+        # django-filter's ChoiceFilter in a query, DRF's ChoiceField in a body.
+        choice = error.get("input")
+        if error["loc"][:1] == ("query",):
+            return f"Select a valid choice. {choice} is not one of the available choices."
+        return f'"{choice}" is not a valid choice.'
     if kind in {"model_type", "dict_type", "model_attributes_type"}:
         return f"Invalid data. Expected a dictionary, but got {_type_name(error.get('input'))}."
     if kind == "value_error":
-        return str(ctx.get("error") or error["msg"])
+        message = str(ctx.get("error") or error["msg"])
+        # FastAPI's own check of an `UploadFile` parameter names Python types.
+        return NOT_A_FILE if message.startswith("Expected UploadFile") else message
     # Custom errors (PydanticCustomError) already carry the DRF wording.
     return str(error["msg"])
 

@@ -17,6 +17,9 @@ INT32_MAX = 2**31 - 1
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 NULL_CHARACTERS = "Null characters are not allowed."
+# Ids in one list (a body's `tags`, repeated `tag=` filters): each is a bind parameter, and
+# PostgreSQL takes at most 32767 of them per statement.
+MAX_LIST_ITEMS = 1000
 _INTEGER = re.compile(r"[+-]?\d{1,20}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -58,9 +61,24 @@ def int64_parser(minimum: int = INT64_MIN) -> Callable[[Any], int | None]:
     return parse
 
 
+def too_many_items(count: int) -> PydanticCustomError | None:
+    """DRF's ListField message for a list longer than `MAX_LIST_ITEMS`."""
+    if count <= MAX_LIST_ITEMS:
+        return None
+    return PydanticCustomError(
+        "max_items",
+        "Ensure this field has no more than {max_length} elements.",
+        {"max_length": MAX_LIST_ITEMS},
+    )
+
+
 def parse_int64_list(values: Any) -> list[int]:
     items = values if isinstance(values, list) else [values]
-    return list(dict.fromkeys(to_int64(item) for item in items if not _blank(item)))
+    ids = list(dict.fromkeys(to_int64(item) for item in items if not _blank(item)))
+    error = too_many_items(len(ids))
+    if error is not None:
+        raise error
+    return ids
 
 
 _TRUE = {"true", "1"}
@@ -122,7 +140,13 @@ NonNegativeInt64Query = Annotated[int | None, BeforeValidator(int64_parser(0)), 
 Int64ListQuery = Annotated[
     list[int],
     BeforeValidator(parse_int64_list),
-    WithJsonSchema({"type": "array", "items": {"type": "integer", "format": "int64"}}),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "integer", "format": "int64"},
+            "maxItems": MAX_LIST_ITEMS,
+        }
+    ),
 ]
 BooleanQuery = Annotated[
     bool | None,

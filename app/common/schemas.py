@@ -1,5 +1,7 @@
 """Base request/response schemas: DRF's string handling and DRF's datetime format."""
 
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,7 +16,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.common.query import INT64_MAX, INT64_MIN, NULL_CHARACTERS
+from app.common.query import INT64_MAX, INT64_MIN, MAX_LIST_ITEMS, NULL_CHARACTERS, too_many_items
 
 REFERENCE_SCHEMA = {"type": "integer", "format": "int64", "description": "An object id."}
 
@@ -33,35 +35,54 @@ DateTimeOut = Annotated[
 ]
 
 
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_contains_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    return False
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in `value`, keys included. A loop, not recursion: a body nested a few
+    hundred levels deep (the JSON parser allows about 900) must not exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
 
 
-def _refuse_nul(value: Any) -> Any:
-    if _contains_nul(value):
-        raise PydanticCustomError("null_characters", NULL_CHARACTERS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_unstorable(value: Any) -> Any:
+    """DRF's CharField refusals, applied to every string in a value: NUL (PostgreSQL cannot
+    store it) and lone surrogates (JSON's `\\ud800` parses, but is not text: no UTF-8)."""
+    for text in _strings(value):
+        if "\x00" in text:
+            raise PydanticCustomError("null_characters", NULL_CHARACTERS)
+        surrogate = _SURROGATE.search(text)
+        if surrogate is not None:
+            raise PydanticCustomError(
+                "surrogate_characters",
+                "Surrogate characters are not allowed: U+{code_point}.",
+                {"code_point": f"{ord(surrogate.group()):X}"},
+            )
     return value
 
 
 # For values validated outside a `RequestSchema`, such as form fields.
-NoNullCharacters = BeforeValidator(_refuse_nul)
+NoNullCharacters = BeforeValidator(_refuse_unstorable)
 
 
 class RequestSchema(BaseModel):
-    """A request body: unknown and read-only fields ignored, strings trimmed, NUL refused."""
+    """A request body: unknown and read-only fields ignored, strings trimmed, NUL and lone
+    surrogates refused."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     @field_validator("*", mode="before")
     @classmethod
-    def refuse_null_characters(cls, value: Any) -> Any:
-        return _refuse_nul(value)
+    def refuse_unstorable_characters(cls, value: Any) -> Any:
+        return _refuse_unstorable(value)
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent (a PATCH touches only these)."""
@@ -96,18 +117,25 @@ def _reference(value: Any) -> int:
 
 
 def _unique_references(values: Any) -> Any:
-    """A list of ids keeps the order given and drops repeats."""
+    """A list of ids keeps the order given and drops repeats; at most `MAX_LIST_ITEMS`."""
     if isinstance(values, list):
         seen: dict[Any, None] = {}
         for value in values:
             key = value.get("id") if isinstance(value, dict) else value
             seen.setdefault(str(key) if not isinstance(key, dict | list) else id(value), value)
+        error = too_many_items(len(seen))
+        if error is not None:
+            raise error
         return list(seen.values())
     return values
 
 
 Reference = Annotated[int, BeforeValidator(_reference), WithJsonSchema(REFERENCE_SCHEMA)]
-ReferenceList = Annotated[list[Reference], BeforeValidator(_unique_references)]
+ReferenceList = Annotated[
+    list[Reference],
+    BeforeValidator(_unique_references),
+    WithJsonSchema({"type": "array", "items": REFERENCE_SCHEMA, "maxItems": MAX_LIST_ITEMS}),
+]
 
 _DATETIME_FORMAT_MESSAGE = (
     "Datetime has wrong format. Use one of these formats instead: "
@@ -115,17 +143,37 @@ _DATETIME_FORMAT_MESSAGE = (
 )
 
 
+# A day inside Python's calendar: any time zone keeps a value in range, and neither end is
+# stored (asyncpg writes datetime.min and datetime.max as PostgreSQL's -infinity and infinity).
+_EARLIEST = datetime(1, 1, 2)
+_LATEST = datetime(9999, 12, 30)
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        naive_utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    except OverflowError:
+        naive_utc = datetime.min
+    if not _EARLIEST <= naive_utc <= _LATEST:
+        raise PydanticCustomError("overflow", "Datetime value out of range.")
+    return value
+
+
+def _parse_body_datetime(text: str) -> datetime | None:
+    text = text.strip()
+    if len(text) < 16 or text[10] not in "Tt ":
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+
+
 def _body_datetime(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) >= 16 and text[10] in "Tt ":
-                return datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            pass
-    raise PydanticCustomError("datetime_format", _DATETIME_FORMAT_MESSAGE)
+    parsed = _parse_body_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        raise PydanticCustomError("datetime_format", _DATETIME_FORMAT_MESSAGE)
+    return _in_range(parsed)
 
 
 # Naive values are read in the configured time zone by the service that stores them.

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_
 
-from app.common.query import INT64_MAX, TextQuery
+from app.common.query import INT64_MAX, parse_text
 from app.common.sql import S
 from app.common.text import normalize_for_search
 
@@ -63,4 +65,25 @@ def search_description(fields: Iterable[str]) -> str:
     )
 
 
-SearchQuery = Annotated[TextQuery, Query()]
+# Every term is a condition with its own bind parameters: a bound on the text bounds the SQL
+# (SQLite nests AND chains no deeper than 1000, PostgreSQL takes 32767 parameters).
+MAX_SEARCH_LENGTH = 500
+
+
+def parse_search(value: object) -> str | None:
+    text = parse_text(value)
+    if text is not None and len(text) > MAX_SEARCH_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "Ensure this field has no more than {max_length} characters.",
+            {"max_length": MAX_SEARCH_LENGTH},
+        )
+    return text
+
+
+SearchQuery = Annotated[
+    str | None,
+    BeforeValidator(parse_search),
+    WithJsonSchema({"type": "string", "maxLength": MAX_SEARCH_LENGTH}),
+    Query(),
+]

@@ -121,7 +121,7 @@ async def get_employer(
 async def _update(
     session: AsyncSession, employer_id: int, changes: dict[str, Any], url_for: UrlFor
 ) -> JSONResponse:
-    employer = await get_or_404(session, Employer, employer_id)
+    employer = await get_or_404(session, Employer, employer_id, for_update=True)
     await _validate(session, changes, employer.id)
     apply_changes(employer, changes, RENAMED)
     await session.flush()
@@ -156,4 +156,4 @@ async def replace_employer(
     summary="Delete an employer; its portfolios keep going without one",
 )
 async def delete_employer(session: SessionDep, _caller: EmployerDelete, id: PathId) -> None:
-    await session.delete(await get_or_404(session, Employer, id))
+    await session.delete(await get_or_404(session, Employer, id, for_update=True))

@@ -14,10 +14,13 @@ _UNSAFE = re.compile(r"[^\w.-]")
 
 
 def display_name(filename: str | None) -> str:
-    """The name shown for an upload: the client's file name without folders or extension."""
-    base = PurePosixPath((filename or "").replace("\\", "/")).name
+    """The name shown for an upload: the client's file name without folders, extension or
+    control characters (a NUL is refused by PostgreSQL); `.` and `..` name nothing."""
+    printable = "".join(c for c in filename or "" if unicodedata.category(c) != "Cc")
+    base = PurePosixPath(printable.replace("\\", "/")).name
     stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
-    return unicodedata.normalize("NFC", stem).strip()[:255] or "file"
+    stem = unicodedata.normalize("NFC", stem).strip()[:255]
+    return stem if stem.strip(".") else "file"
 
 
 def safe_stem(filename: str | None) -> str:

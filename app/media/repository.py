@@ -134,11 +134,15 @@ async def load_media_and_files(
     return media, files
 
 
-async def get_with_thumbnails(session: AsyncSession, media_id: int) -> MediaFile | None:
-    return (
-        await session.execute(
-            select(MediaFile)
-            .where(MediaFile.id == media_id)
-            .options(selectinload(MediaFile.thumbnails))
-        )
-    ).scalar_one_or_none()
+async def get_with_thumbnails(
+    session: AsyncSession, media_id: int, *, for_update: bool = False
+) -> MediaFile | None:
+    """The file with its thumbnails; a write locks its row (see `crud.get_or_404`)."""
+    statement = (
+        select(MediaFile)
+        .where(MediaFile.id == media_id)
+        .options(selectinload(MediaFile.thumbnails))
+    )
+    if for_update:
+        statement = statement.with_for_update(key_share=True)
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import apply_changes, page_response, with_timestamps
+from app.common.crud import ROW_LOCK, apply_changes, page_response, with_timestamps
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
@@ -66,8 +66,12 @@ async def _respond(
     return JSONResponse((await meta_payloads(session, [item], url_for))[0], status)
 
 
-async def _meta_of(session: AsyncSession, portfolio_id: int, meta_id: int) -> PortfolioMeta:
-    item = await session.get(PortfolioMeta, meta_id)
+async def _meta_of(
+    session: AsyncSession, portfolio_id: int, meta_id: int, *, for_update: bool = False
+) -> PortfolioMeta:
+    """The item, if it belongs to that portfolio; a write locks it (see `get_or_404`)."""
+    lock = ROW_LOCK if for_update else None
+    item = await session.get(PortfolioMeta, meta_id, with_for_update=lock)
     if item is None or item.portfolio_id != portfolio_id:
         raise NotFound()
     return item
@@ -161,7 +165,7 @@ async def get_portfolio_meta(
 async def _update(
     session: AsyncSession, portfolio_id: int, meta_id: int, changes: dict[str, Any], url_for: UrlFor
 ) -> JSONResponse:
-    item = await _meta_of(session, portfolio_id, meta_id)
+    item = await _meta_of(session, portfolio_id, meta_id, for_update=True)
     await _validate(session, portfolio_id, changes, item.id)
     apply_changes(item, changes, RENAMED)
     await session.flush()
@@ -206,4 +210,4 @@ async def replace_portfolio_meta(
 async def delete_portfolio_meta(
     session: SessionDep, _caller: MetaDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await session.delete(await _meta_of(session, portfolio_id, id))
+    await session.delete(await _meta_of(session, portfolio_id, id, for_update=True))

@@ -60,6 +60,14 @@ class IdMixin:
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, sort_order=-1)
 
 
+@event.listens_for(IdMixin, "instrument_class", propagate=True)
+def _never_reuse_ids(_mapper: Any, cls: Any) -> None:
+    """SQLite gives a new row the largest id plus one unless the table says AUTOINCREMENT, so
+    deleting the newest object would hand its id to the next one (a retried DELETE, or a stale
+    link, would reach it). Django declares its SQLite ids so; PostgreSQL sequences never reuse."""
+    cls.__table__.dialect_options["sqlite"]["autoincrement"] = True
+
+
 class TimestampMixin:
     """`created_at`/`updated_at` set by the application, never by the database clock."""
 

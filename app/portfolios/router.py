@@ -148,7 +148,7 @@ async def _update(
     changes: dict[str, Any],
     url_for: MediaUrls,
 ) -> Response:
-    portfolio = await get_or_404(session, Portfolio, portfolio_id)
+    portfolio = await get_or_404(session, Portfolio, portfolio_id, for_update=True)
     await service.save(session, portfolio, changes, request.app.state.settings.zone)
     return await _respond(session, portfolio.id, url_for)
 
@@ -187,4 +187,4 @@ async def replace_portfolio(
     summary="Delete a portfolio with its links and meta (never its media)",
 )
 async def delete_portfolio(session: SessionDep, _caller: PortfolioDelete, id: PathId) -> None:
-    await session.delete(await get_or_404(session, Portfolio, id))
+    await session.delete(await get_or_404(session, Portfolio, id, for_update=True))

@@ -101,7 +101,7 @@ async def get_tag(
 async def _update(
     session: AsyncSession, tag_id: int, changes: dict[str, Any], url_for: UrlFor
 ) -> JSONResponse:
-    tag = await get_or_404(session, Tag, tag_id)
+    tag = await get_or_404(session, Tag, tag_id, for_update=True)
     await _validate(session, changes, tag.id)
     apply_changes(tag, changes, RENAMED)
     await session.flush()
@@ -124,4 +124,4 @@ async def replace_tag(
 
 @router.delete("/api/tags/{id}", status_code=204, summary="Delete a tag; portfolios drop it")
 async def delete_tag(session: SessionDep, _caller: TagDelete, id: PathId) -> None:
-    await session.delete(await get_or_404(session, Tag, id))
+    await session.delete(await get_or_404(session, Tag, id, for_update=True))
