@@ -23,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes
 from app.common.named import validate_named
+from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.demo.data import (
     EMPLOYERS,
@@ -35,7 +36,6 @@ from app.demo.data import (
     gallery,
 )
 from app.demo.images import render
-from app.demo.progress import Progress
 from app.employers.schemas import EmployerIn
 from app.links.schemas import LinkIn
 from app.media.service import Upload, create_media

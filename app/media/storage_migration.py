@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.commands import CommandError
+from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker
-from app.demo.progress import Progress
 from app.media.storage import StorageError
 from app.media.storage.local import LocalStorage
 from app.media.storage.s3 import S3Storage
