@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
-    install_media_serving(app, settings)
+    if settings.media_storage == "local":  # a bucket serves its own objects
+        install_media_serving(app, settings)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before CORS.
     if settings.cors_origins:

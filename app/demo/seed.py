@@ -215,9 +215,10 @@ async def seed_demo(
 ) -> SeedReport:
     """Create what is missing of the demo data; report what was created and what was there."""
     engine = create_engine(settings)
+    storage = create_storage(settings)
     seeder = DemoSeeder(
         create_sessionmaker(engine),
-        create_storage(settings),
+        storage,
         settings,
         IMAGE_SCALE if scale is None else scale,
     )
@@ -236,5 +237,6 @@ async def seed_demo(
             progress.advance()
     finally:
         progress.close()
+        await storage.aclose()
         await engine.dispose()
     return seeder.report

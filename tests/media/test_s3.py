@@ -332,3 +332,22 @@ async def test_the_app_closes_the_storage_connections_when_it_stops(settings, s3
         await storage.put("core_media/a.txt", b"a", "text/plain")
         assert storage._client is not None
     assert storage._client is None
+
+
+def test_the_app_serves_no_local_media_when_files_live_in_a_bucket(settings):
+    from pydantic import SecretStr
+
+    from app.main import create_app
+
+    on_s3 = settings.model_copy(
+        update={
+            "media_storage": "s3",
+            "s3_bucket": "b",
+            "s3_endpoint_url": "http://127.0.0.1:9",
+            "s3_access_key_id": "key",
+            "s3_secret_access_key": SecretStr("secret"),
+        }
+    )
+    mounted = {getattr(route, "name", None) for route in create_app(on_s3).routes}
+    assert "media" not in mounted
+    assert "media" in {getattr(route, "name", None) for route in create_app(settings).routes}
