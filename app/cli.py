@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import logging.config
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,15 +16,35 @@ from app.settings import get_settings
 Handler = Callable[[argparse.Namespace], int]
 
 
+def logging_config(level: str) -> dict[str, Any]:
+    """Errors as text on stderr; the access log, already one JSON object a line, on stdout.
+    Given to uvicorn, which applies it in every worker process."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"format": "%(message)s"},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "text",
+            },
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            },
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {"app.access": {"handlers": ["stdout"], "propagate": False}},
+    }
+
+
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    access = logging.StreamHandler(sys.stdout)
-    access.setFormatter(logging.Formatter("%(message)s"))  # already one JSON object
-    logging.basicConfig(level=level.upper(), handlers=[handler])
-    access_logger = logging.getLogger("app.access")
-    access_logger.handlers = [access]
-    access_logger.propagate = False
+    logging.config.dictConfig(logging_config(level))
 
 
 def alembic_config_path() -> Path:
@@ -43,12 +64,22 @@ def migrate(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor keeps its copy of the listening socket open while the workers
+        drain after SIGTERM, so new connections hang unanswered; closed, they are refused."""
+
+        def terminate_all(self) -> None:
+            for sock in self.sockets:
+                sock.close()
+            super().terminate_all()
 
     settings = get_settings()
     configure_logging(settings.log_level)
     if args.migrate:
         migrate(argparse.Namespace(revision="head"))
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host=args.host,
@@ -59,10 +90,15 @@ def serve(args: argparse.Namespace) -> int:
         # Forwarded headers are applied by the app's own middleware, from TRUSTED_PROXIES.
         proxy_headers=False,
         access_log=False,
-        log_config=None,
+        log_config=logging_config(settings.log_level),
         timeout_graceful_shutdown=30,
     )
-    return 0
+    if config.workers > 1:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 3  # uvicorn's code for a failed start
 
 
 def createsuperuser(args: argparse.Namespace) -> int:

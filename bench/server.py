@@ -29,6 +29,7 @@ class Server:
     pid: int
     media_root: Path
     env: dict[str, str]  # the settings it runs with, for an in-process copy
+    process: subprocess.Popen[bytes]  # to signal it and see how it exits
 
 
 def _free_port() -> int:
@@ -74,8 +75,11 @@ def bench_database(server_url: str | None, folder: str) -> Iterator[str]:
 
 
 @contextmanager
-def live_server(database_url: str | None = None, workers: int = 1) -> Iterator[Server]:
-    """`database_url` names a PostgreSQL server (a database is created on it) or None: SQLite."""
+def live_server(
+    database_url: str | None = None, workers: int = 1, log: Path | None = None
+) -> Iterator[Server]:
+    """`database_url` names a PostgreSQL server (a database is created on it) or None: SQLite.
+    The server's stdout and stderr go to `log` if given, else nowhere."""
     with (
         tempfile.TemporaryDirectory(prefix="portfolio-bench-") as folder,
         bench_database(database_url, folder) as url,
@@ -91,10 +95,11 @@ def live_server(database_url: str | None = None, workers: int = 1) -> Iterator[S
         token = _cli(env, "token", "create", "bench").strip().splitlines()[-1]
         port = _free_port()
         command = ["serve", "--port", str(port), "--workers", str(workers)]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", *command],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        with log.open("wb") if log else open(os.devnull, "wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", *command],
+                env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -107,7 +112,7 @@ def live_server(database_url: str | None = None, workers: int = 1) -> Iterator[S
                         raise RuntimeError("the server did not start") from None
                     time.sleep(0.1)
             settings = {"database_url": env["DATABASE_URL"], "media_root": env["MEDIA_ROOT"]}
-            yield Server(url, token, process.pid, Path(folder) / "media", settings)
+            yield Server(url, token, process.pid, Path(folder) / "media", settings, process)
         finally:
             process.terminate()
             process.wait(timeout=30)
