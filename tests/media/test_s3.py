@@ -350,4 +350,5 @@ def test_the_app_serves_no_local_media_when_files_live_in_a_bucket(settings):
     )
     mounted = {getattr(route, "name", None) for route in create_app(on_s3).routes}
     assert "media" not in mounted
-    assert "media" in {getattr(route, "name", None) for route in create_app(settings).routes}
+    on_disk = settings.model_copy(update={"media_storage": "local"})
+    assert "media" in {getattr(route, "name", None) for route in create_app(on_disk).routes}
