@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres lint format clean \
+.PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres fuzz lint format clean \
 	bench bench-media bench-api
 
 $(STAMP): pyproject.toml
@@ -43,6 +43,11 @@ test-s3: install
 
 test-s3-postgres: install
 	TEST_STORAGE=s3 DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest tests/media $(PYTEST_ARGS)
+
+# Schemathesis against a live server on PostgreSQL, every operation, all phases: a few minutes
+# (tests/test_schemathesis.py, tests/schemathesis.toml). CI runs it too.
+fuzz: install
+	FUZZ=1 DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest tests/test_schemathesis.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check $(SOURCES)

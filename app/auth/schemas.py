@@ -7,7 +7,13 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from app.auth.permissions import Permission
-from app.common.schemas import DateTimeOut, RequestSchema, omittable
+from app.common.schemas import (
+    Boolean,
+    DateTimeOut,
+    NotABoolean,
+    RequestSchema,
+    omittable,
+)
 
 PASSWORD_MIN_LENGTH = 8  # Django's default
 _USERNAME = re.compile(r"^[\w.@+-]+$")
@@ -54,8 +60,21 @@ Username = Annotated[str, Field(min_length=1, max_length=150), AfterValidator(_u
 Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 # Passwords are taken exactly as typed: never trimmed.
 RawPassword = Annotated[str, StringConstraints(strip_whitespace=False), Field(max_length=4096)]
-NewPassword = Annotated[RawPassword, AfterValidator(_password)]
-PermissionCodes = Annotated[list[int], AfterValidator(_permission_codes)]
+# The checks run after parsing, for Django's messages; OpenAPI states them all the same.
+NewPassword = Annotated[
+    RawPassword,
+    AfterValidator(_password),
+    Field(json_schema_extra={"minLength": PASSWORD_MIN_LENGTH}),
+]
+PermissionCodes = Annotated[
+    list[int],
+    AfterValidator(_permission_codes),
+    Field(
+        json_schema_extra={
+            "items": {"type": "integer", "enum": sorted(code.value for code in Permission)}
+        }
+    ),
+]
 
 
 class LoginIn(RequestSchema):
@@ -89,9 +108,9 @@ class UserCreate(RequestSchema):
     username: Username
     email: Email = ""
     password: NewPassword
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
+    is_active: Boolean = True
+    is_staff: Boolean = False
+    is_superuser: Boolean = False
     permissions: PermissionCodes = Field(default_factory=list)
 
 
@@ -101,9 +120,9 @@ class UserReplace(RequestSchema):
     username: Username
     email: Email = ""
     password: NewPassword | None = None
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
+    is_active: Boolean = True
+    is_staff: Boolean = False
+    is_superuser: Boolean = False
     permissions: PermissionCodes = Field(default_factory=list)
 
 
@@ -111,9 +130,9 @@ class UserPatch(RequestSchema):
     username: Username = omittable()
     email: Email = omittable()
     password: NewPassword = omittable()
-    is_active: bool = omittable()
-    is_staff: bool = omittable()
-    is_superuser: bool = omittable()
+    is_active: Boolean = omittable()
+    is_staff: Boolean = omittable()
+    is_superuser: Boolean = omittable()
     permissions: PermissionCodes = omittable()
 
 
@@ -132,10 +151,8 @@ class IssuedTokenOut(TokenOut):
 
 class TokenIssue(RequestSchema):
     name: str = Field(default="", max_length=255)
-    expires_days: int | None = Field(
+    expires_days: Annotated[int, Field(ge=1, le=36500), NotABoolean] | None = Field(
         default=None,
-        ge=1,
-        le=36500,
         description="Days until the token expires; `null` for a token that never expires. "
         "Absent: the login lifetime (30 days by default).",
     )

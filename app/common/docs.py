@@ -1,5 +1,6 @@
 """The OpenAPI document and its viewers, served from local assets (no CDN)."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ UPLOADED_FILE = {"type": "string", "contentMediaType": "application/octet-stream
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document without its 422 responses (this API answers DRF-style 400s)."""
+    """FastAPI's document without its 422 responses (this API answers DRF-style 400s), saying
+    what FastAPI cannot know: empty query values, optional bodies, files, links."""
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
@@ -41,16 +43,40 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     document["paths"] = {
         CANONICAL_PATHS.get(path, path): item for path, item in document.get("paths", {}).items()
     }
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     for path_item in document["paths"].values():
         for operation in path_item.values():
             operation.get("responses", {}).pop("422", None)
-    components = document.setdefault("components", {})
+            allow_empty_query_values(operation)
+            mark_optional_json_body(operation, schemas)
     for name in FASTAPI_VALIDATION_SCHEMAS:
-        components.get("schemas", {}).pop(name, None)
+        schemas.pop(name, None)
     components["securitySchemes"] = SECURITY_SCHEMES
-    mark_binary_strings(components.get("schemas", {}))
+    mark_binary_strings(schemas)
+    add_links(document["paths"])
     app.openapi_schema = document
     return document
+
+
+def allow_empty_query_values(operation: dict[str, Any]) -> None:
+    """An optional query parameter sent empty (`?tag=&ordering=`) counts as not given, as
+    django-filter treats it: the parsers in `app.common.query` say so, and so does OpenAPI."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "query" and not parameter.get("required"):
+            parameter["allowEmptyValue"] = True
+
+
+def mark_optional_json_body(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """An empty JSON body is read as `{}` (as DRF reads it): where `{}` is a valid body (a
+    PATCH, a token request with defaults only), the body may be left out altogether."""
+    body = operation.get("requestBody", {})
+    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    reference = schema.get("$ref", "")
+    if reference.startswith("#/components/schemas/"):
+        schema = schemas[reference.rsplit("/", 1)[-1]]
+    if body and schema.get("type") == "object" and not schema.get("required"):
+        body["required"] = False
 
 
 def mark_binary_strings(node: Any) -> None:
@@ -67,6 +93,64 @@ def mark_binary_strings(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             mark_binary_strings(value)
+
+
+PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+ITEM_METHODS = ("get", "patch", "put", "delete")
+
+
+def add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links, from the route table: what a created object's `id` can be used for.
+
+    A create (`POST <collection>/` answering 201) links to every operation on
+    `<collection>/{id}` and on the collections nested under it; a retrieve (`GET` on an item)
+    links to the other operations on that item and its nested collections. The other path
+    parameters are the request's own, matched by position (`/api/portfolios/{id}/links/`
+    names the portfolio `id`, `/api/portfolios/{portfolio_id}/links/{id}` names it
+    `portfolio_id`). Clients and stateful testers can then chain create, retrieve, update and
+    delete; a new resource gets its links without a line of its own.
+    """
+    shapes = {path: PATH_PARAMETER.sub("{}", path) for path in paths}
+    for path, item in paths.items():
+        names = PATH_PARAMETER.findall(path)
+        create = item.get("post", {}).get("responses", {}).get("201")
+        if create is not None and path.endswith("/"):
+            values = [f"$request.path.{name}" for name in names] + ["$response.body#/id"]
+            _link(create, paths, shapes, shapes[path] + "{}", values)
+        retrieve = item.get("get", {}).get("responses", {}).get("200")
+        if retrieve is not None and names and not path.endswith("/"):
+            values = [f"$request.path.{name}" for name in names]
+            _link(retrieve, paths, shapes, shapes[path], values, skip="get")
+
+
+def _link(
+    response: dict[str, Any],
+    paths: dict[str, Any],
+    shapes: dict[str, str],
+    item_shape: str,
+    values: list[str],
+    skip: str | None = None,
+) -> None:
+    """Link `response` to the operations on the item of `item_shape` and under it whose path
+    parameters are exactly `values`, in order."""
+    links: dict[str, Any] = {}
+    for path, item in paths.items():
+        shape = shapes[path]
+        if shape != item_shape and not shape.startswith(item_shape + "/"):
+            continue
+        names = PATH_PARAMETER.findall(path)
+        if len(names) != len(values):
+            continue
+        for method in ITEM_METHODS if shape == item_shape else ("get", "post"):
+            operation = item.get(method)
+            if operation is None or (method == skip and shape == item_shape):
+                continue
+            links[operation["operationId"]] = {
+                "operationId": operation["operationId"],
+                "parameters": dict(zip(names, values, strict=True)),
+            }
+    if links:
+        response["links"] = links
 
 
 def install_docs(app: FastAPI) -> None:

@@ -25,7 +25,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """Empty, not merely white space (`?updated_from=%0C` is a bad date, as OpenAPI says)."""
+    return value is None or value == ""
 
 
 def _reject_nul(value: str) -> str:
@@ -121,6 +122,11 @@ def parse_date_or_datetime(value: Any) -> date | datetime | None:
     except ValueError:
         pass
     raise PydanticCustomError("invalid_datetime", "Enter a valid date/time.")
+
+
+def blank_is_absent(value: Any) -> Any:
+    """For a query parameter of any other type (an enum): empty means not given."""
+    return None if _blank(value) else value
 
 
 def parse_text(value: Any) -> str | None:

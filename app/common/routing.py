@@ -126,13 +126,14 @@ async def load_json_body(request: Request) -> None:
     """Parse the body as DRF's JSONParser would, leaving the result where FastAPI reads it.
 
     An empty body is an empty object, whatever its declared type (a PATCH with nothing to
-    change); any other body must be declared JSON (415) and parse (400 "JSON parse error").
+    change); any other body, white space alone included, must be declared JSON (415) and parse
+    (400 "JSON parse error"), as in DRF.
     Those errors wait until the route's access dependency has let the caller in, because DRF
     authenticates before it parses: a stranger gets 401, not a hint about the body.
     """
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    if not body.strip():
+    if not body:
         _hand_over_json(request, {})
         return
     if content_type and not is_json_media_type(content_type):

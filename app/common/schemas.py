@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -11,6 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -73,6 +76,17 @@ def _refuse_unstorable(value: Any) -> Any:
 NoNullCharacters = BeforeValidator(_refuse_unstorable)
 
 
+@cache
+def _length_limits(model: type[BaseModel]) -> dict[str, int]:
+    """Each string field's `maxLength`, as OpenAPI states it."""
+    limits: dict[str, int] = {}
+    for name, schema in model.model_json_schema()["properties"].items():
+        for branch in (schema, *schema.get("anyOf", ())):
+            if branch.get("type") == "string" and "maxLength" in branch:
+                limits[name] = branch["maxLength"]
+    return limits
+
+
 class RequestSchema(BaseModel):
     """A request body: unknown and read-only fields ignored, strings trimmed, NUL and lone
     surrogates refused."""
@@ -81,12 +95,36 @@ class RequestSchema(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def refuse_unstorable_characters(cls, value: Any) -> Any:
-        return _refuse_unstorable(value)
+    def check_sent_strings(cls, value: Any, info: ValidationInfo) -> Any:
+        """NUL and lone surrogates refused at any depth; a string longer than OpenAPI's
+        `maxLength` refused as sent, before trimming could bring it under the limit."""
+        value = _refuse_unstorable(value)
+        limit = _length_limits(cls).get(info.field_name or "")
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "Ensure this field has no more than {max_length} characters.",
+                {"max_length": limit},
+            )
+        return value
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent (a PATCH touches only these)."""
         return self.model_dump(include=self.model_fields_set)
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON's `true` is no integer (DRF refuses it too), although Python's `True` is one."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("invalid_integer", "A valid integer is required.")
+    return value
+
+
+# Body fields typed as JSON types: a boolean is `true` or `false` (not `0` or `"yes"`), and an
+# integer is never a boolean. (A numeric string still reads as its number, as in DRF.)
+NotABoolean = BeforeValidator(_not_a_boolean)  # after any constraints, for their OpenAPI form
+Integer = Annotated[int, NotABoolean]
+Boolean = Annotated[bool, Strict()]
 
 
 def omittable(**constraints: Any) -> Any:

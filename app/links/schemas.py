@@ -6,7 +6,14 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from app.common.query import INT32_MAX, INT32_MIN
-from app.common.schemas import DateTimeOut, Reference, RequestSchema, drf_datetime, omittable
+from app.common.schemas import (
+    DateTimeOut,
+    Integer,
+    Reference,
+    RequestSchema,
+    drf_datetime,
+    omittable,
+)
 from app.media.schemas import MediaFileOut
 
 _URL_MESSAGE = "Enter a valid URL."
@@ -34,7 +41,7 @@ class LinkIn(RequestSchema):
     url: Url = None
     image: Reference | None = Field(default=None, description="Id of an image media file.")
     description: str | None = None
-    order: int = Field(default=0, description="Lower first.", ge=INT32_MIN, le=INT32_MAX)
+    order: Integer = Field(default=0, description="Lower first.", ge=INT32_MIN, le=INT32_MAX)
 
 
 class LinkPatch(RequestSchema):
@@ -42,7 +49,7 @@ class LinkPatch(RequestSchema):
     url: Url = None
     image: Reference | None = None
     description: str | None = None
-    order: int = omittable(ge=INT32_MIN, le=INT32_MAX)
+    order: Integer = omittable(ge=INT32_MIN, le=INT32_MAX)
 
 
 class LinkData(BaseModel):

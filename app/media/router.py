@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
@@ -14,7 +15,7 @@ from app.common.crud import page_response
 from app.common.filters import CommonFiltersDep, apply_common_filters
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
-from app.common.query import PathId
+from app.common.query import PathId, blank_is_absent
 from app.common.routing import APIRouter
 from app.common.schemas import NoNullCharacters
 from app.common.search import SearchQuery, apply_search, search_description
@@ -97,7 +98,11 @@ async def list_media(
     ordering: MediaOrdering,
     filters: CommonFiltersDep,
     search: Annotated[SearchQuery, Query(description=search_description(["id", "name"]))] = None,
-    type: Annotated[MediaType | None, Query(description="Only files of this type.")] = None,
+    type: Annotated[
+        MediaType | None,
+        BeforeValidator(blank_is_absent),
+        Query(description="Only files of this type."),
+    ] = None,
 ) -> JSONResponse:
     statement = repository.select_files()
     statement = apply_common_filters(

@@ -6,8 +6,10 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from app.common.query import INT32_MAX, INT32_MIN
 from app.common.schemas import (
+    Boolean,
     DateTimeIn,
     DateTimeOut,
+    Integer,
     Reference,
     ReferenceList,
     RequestSchema,
@@ -26,12 +28,12 @@ Slug = Annotated[str, Field(max_length=255), AfterValidator(validate_slug)]
 class PortfolioFields(RequestSchema):
     """Everything but `title`, whose requiredness differs between create and update."""
 
-    is_active: bool = Field(default=True, description="Shown on the site (default true).")
+    is_active: Boolean = Field(default=True, description="Shown on the site (default true).")
     slug: Slug | None = Field(
         default=None, description="Unique; generated from the title when absent or empty."
     )
     excerpt: str | None = Field(default=None, max_length=500)
-    order: int = Field(default=0, description="Display order.", ge=INT32_MIN, le=INT32_MAX)
+    order: Integer = Field(default=0, description="Display order.", ge=INT32_MIN, le=INT32_MAX)
     completed_at: DateTimeIn | None = Field(
         default=None, description="When the project was finished, released or published."
     )
@@ -48,10 +50,10 @@ class PortfolioIn(PortfolioFields):
 
 class PortfolioPatch(RequestSchema):
     title: str = omittable(min_length=1, max_length=255)
-    is_active: bool = omittable()
+    is_active: Boolean = omittable()
     slug: Slug | None = None
     excerpt: str | None = Field(default=None, max_length=500)
-    order: int = omittable(ge=INT32_MIN, le=INT32_MAX)
+    order: Integer = omittable(ge=INT32_MIN, le=INT32_MAX)
     completed_at: DateTimeIn | None = None
     image: Reference | None = None
     employer: Reference | None = None

@@ -62,6 +62,15 @@ async def test_null_and_blank_are_refused_with_drf_messages(notes):
     assert blank.json() == {"title": ["This field may not be blank."]}
 
 
+async def test_a_length_limit_counts_what_was_sent(notes):
+    """OpenAPI's maxLength: trimming does not bring 256 characters under a limit of 255."""
+    response = await notes.post("/test/notes/", json={"title": " " + "x" * 255})
+    assert response.status_code == 400
+    assert response.json() == {"title": ["Ensure this field has no more than 255 characters."]}
+    trimmed = await notes.post("/test/notes/", json={"title": " " + "x" * 254})
+    assert trimmed.json()["title"] == "x" * 254
+
+
 async def test_null_characters_are_refused(notes):
     response = await notes.post("/test/notes/", json={"title": "bad\u0000title"})
     assert response.status_code == 400
@@ -76,7 +85,9 @@ async def test_malformed_json_is_a_parse_error(notes):
     assert response.json()["detail"].startswith("JSON parse error - ")
 
 
-@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"rank": NaN, "title": "x"}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"rank": NaN, "title": "x"}', b"\xff\xfe", b" ", b"\x0c"]
+)
 async def test_hostile_json_is_a_parse_error_not_a_crash(notes, body):
     response = await notes.post(
         "/test/notes/", content=body, headers={"content-type": "application/json"}

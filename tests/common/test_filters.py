@@ -94,6 +94,17 @@ async def test_empty_values_are_ignored(dated):
     assert len(await titles(dated, query)) == 4
 
 
+async def test_white_space_is_not_empty(notes):
+    """Only an empty value means "not given" (OpenAPI's `allowEmptyValue`); `%0C` is no date."""
+    response = await notes.get("/test/notes/?updated_from=%0C&id_min=%20&has_body=%09")
+    assert response.status_code == 400
+    assert response.json() == {
+        "id_min": ["A valid integer is required."],
+        "updated_from": ["Enter a valid date/time."],
+        "has_body": ["Must be a valid boolean."],
+    }
+
+
 async def test_every_bad_parameter_is_reported_in_one_400(notes):
     response = await notes.get(
         "/test/notes/",

@@ -81,3 +81,64 @@ async def test_openapi_json_is_served(client):
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Portfolio API"
+
+
+def test_creates_link_to_what_their_id_is_for(app):
+    """Links, generated from the route table, let clients and testers chain create, retrieve,
+    update and delete (and reach the collections under the new object)."""
+    document = app.openapi()
+    by_id = {
+        operation["operationId"]: (path, method) for path, method, operation in operations(document)
+    }
+    for path, method, operation in operations(document):
+        if method == "post" and "201" in operation["responses"] and path.endswith("/"):
+            links = operation["responses"]["201"].get("links")
+            assert links, f"{operation['operationId']} declares no links"
+            for target, link in links.items():
+                assert link["operationId"] == target
+                target_path, _ = by_id[target]
+                assert set(link["parameters"]) == set(re.findall(r"\{(\w+)\}", target_path))
+    paths = document["paths"]
+    links = paths["/api/portfolios/{id}/links/"]["post"]["responses"]["201"]["links"]
+    assert set(links) == {
+        "get_portfolio_link", "update_portfolio_link", "replace_portfolio_link",
+        "delete_portfolio_link",
+    }  # fmt: skip
+    assert links["delete_portfolio_link"]["parameters"] == {
+        "portfolio_id": "$request.path.id",
+        "id": "$response.body#/id",
+    }
+    portfolio = paths["/api/portfolios/"]["post"]["responses"]["201"]["links"]
+    assert portfolio["create_portfolio_meta"]["parameters"] == {
+        "portfolio_id": "$response.body#/id"
+    }
+    media = paths["/api/media/"]["post"]["responses"]["201"]["links"]
+    assert media["get_media"]["parameters"] == {"media_id": "$response.body#/id"}
+    retrieve = paths["/api/tags/{id}"]["get"]["responses"]["200"]["links"]
+    assert set(retrieve) == {"update_tag", "replace_tag", "delete_tag"}
+    assert retrieve["delete_tag"]["parameters"] == {"id": "$request.path.id"}
+
+
+def test_a_body_that_may_be_empty_is_optional(app):
+    paths = app.openapi()["paths"]
+    assert paths["/api/portfolios/{id}"]["patch"]["requestBody"]["required"] is False
+    assert paths["/api/users/{user_id}/tokens/"]["post"]["requestBody"]["required"] is False
+    assert paths["/api/portfolios/{id}"]["put"]["requestBody"]["required"] is True
+    assert paths["/api/portfolios/"]["post"]["requestBody"]["required"] is True
+
+
+async def test_every_optional_query_parameter_may_be_empty(app, admin_client):
+    """OpenAPI says `allowEmptyValue`, and an empty value is indeed taken as not given."""
+    document = app.openapi()
+    checked = 0
+    for path, method, operation in operations(document):
+        if method != "get" or "{" in path:
+            continue
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+            response = await admin_client.get(path, params={parameter["name"]: ""})
+            assert response.status_code == 200, (path, parameter["name"], response.json())
+            checked += 1
+    assert checked > 50

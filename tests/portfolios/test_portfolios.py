@@ -117,6 +117,21 @@ async def test_null_slug_on_update_regenerates_it(admin_client):
     assert patched.json()["slug"] == "keep-me"
 
 
+async def test_booleans_and_integers_are_json_ones(admin_client):
+    """OpenAPI says boolean and integer: `0` is no boolean and `false` no integer (as in DRF);
+    a numeric string still reads as its number, as DRF reads it."""
+    refused = await admin_client.post(
+        "/api/portfolios/", json={"title": "Typed", "is_active": 0, "order": False}
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "is_active": ["Must be a valid boolean."],
+        "order": ["A valid integer is required."],
+    }
+    created = await create(admin_client, title="Typed", order="3")
+    assert created["order"] == 3
+
+
 async def test_title_is_required_and_unique(admin_client):
     missing = await admin_client.post("/api/portfolios/", json={"excerpt": "x"})
     assert missing.json() == {"title": ["This field is required."]}

@@ -55,6 +55,14 @@ async def test_create_user_with_codes(admin_client):
             {"email": ["Enter a valid email address."]},
         ),
         ({}, {"username": ["This field is required."], "password": ["This field is required."]}),
+        (
+            {"username": "x", "password": "long enough pw", "is_superuser": 0},
+            {"is_superuser": ["Must be a valid boolean."]},
+        ),
+        (
+            {"username": "x", "password": "long enough pw", "is_staff": "true"},
+            {"is_staff": ["Must be a valid boolean."]},
+        ),
     ],
 )
 async def test_create_user_validation(admin_client, payload, errors):
