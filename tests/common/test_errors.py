@@ -1,5 +1,7 @@
 """DRF-shaped errors for every way a request can go wrong."""
 
+import logging
+
 import pytest
 
 from tests.conftest import make_client
@@ -173,3 +175,31 @@ async def test_unexpected_error_is_500_without_internals(notes_app, notes_db):
     assert response.status_code == 500
     assert response.json() == {"detail": "A server error occurred."}
     assert "secret" not in response.text
+
+
+async def test_a_client_gone_mid_body_is_logged_without_a_traceback(notes_app, notes_db, caplog):
+    """The client hangs up after part of its JSON body: no 500, no traceback."""
+    chunks = [
+        {"type": "http.request", "body": b'{"title": "half', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/test/notes/", "raw_path": b"/test/notes/",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", b"100")],
+    }  # fmt: skip
+    await notes_app(scope, receive, send)
+    assert sent[0]["status"] == 499
+    assert "Traceback" not in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
