@@ -97,6 +97,11 @@ DELETED = {
         {"name": "l{n}"},
         {"url": "https://x.example/"},
     ),
+    "user": (
+        "/api/users/",
+        {"username": "doomed{n}", "password": "long enough"},
+        {"email": "a@b.cd"},
+    ),
 }
 
 

@@ -17,13 +17,14 @@ from app.auth.schemas import (
     UserReplace,
 )
 from app.auth.secrets import hash_password
+from app.common.crud import get_or_404
 from app.common.filters import CommonFiltersDep, apply_common_filters
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
-from app.db import SessionDep
+from app.db import SAFE_METHODS, SessionDep
 from app.errors import NotFound, ValidationFailed
 from app.models import User
 
@@ -35,11 +36,10 @@ UserOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, 
 USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
 
 
-async def _user_or_404(session: SessionDep, user_id: PathId) -> User:
-    user = await repository.get_user(session, user_id)
-    if user is None:
-        raise NotFound()
-    return user
+async def _user_or_404(request: Request, session: SessionDep, user_id: PathId) -> User:
+    """The user, or 404; a write locks the row until it commits (see `get_or_404`)."""
+    writes = request.method not in SAFE_METHODS
+    return await get_or_404(session, User, user_id, for_update=writes)
 
 
 TargetUser = Annotated[User, Depends(_user_or_404)]
