@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import (
-    ROW_LOCK,
     apply_changes,
     page_response,
     raw_page_response,
@@ -30,14 +29,13 @@ from app.common.json_sql import (
 )
 from app.common.ordering import Ordering, ordering_dependency, parse_ordering
 from app.common.pagination import Page, PageDep, fetch_page
-from app.common.parents import require_portfolio
+from app.common.parents import child_or_404, require_portfolio
 from app.common.query import BooleanQuery, PathId
 from app.common.references import FieldErrors, check_images
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.common.sql import AnySelect, Prepared
 from app.db import SessionDep
-from app.errors import NotFound
 from app.links.schemas import LinkIn, LinkOut, LinkPatch, link_payload
 from app.media.dependencies import MediaUrls, UrlForDep
 from app.media.repository import load_media
@@ -116,18 +114,6 @@ async def _respond(
         one_element_array: str = await LINKS_JSON.scalar(session, params)
         return Response(one_element_array[1:-1], status, media_type="application/json")
     return JSONResponse((await link_payloads(session, [link], url_for))[0], status)
-
-
-async def _link_of(
-    session: AsyncSession, portfolio_id: int | None, link_id: int, *, for_update: bool = False
-) -> PortfolioLink:
-    """The link, if it belongs to that portfolio (any portfolio for the alias route); a write
-    locks it until the request commits (see `get_or_404`)."""
-    lock = ROW_LOCK if for_update else None
-    link = await session.get(PortfolioLink, link_id, with_for_update=lock)
-    if link is None or (portfolio_id is not None and link.portfolio_id != portfolio_id):
-        raise NotFound()
-    return link
 
 
 async def _validate_image(session: AsyncSession, changes: dict[str, Any]) -> None:
@@ -220,7 +206,9 @@ async def create_portfolio_link(
 async def get_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, portfolio_id: PathId, id: PathId
 ) -> Response:
-    return await _respond(session, await _link_of(session, portfolio_id, id), url_for)
+    return await _respond(
+        session, await child_or_404(session, PortfolioLink, id, portfolio_id), url_for
+    )
 
 
 @router.get("/api/portfolios/links/{id}", response_model=LinkOut, include_in_schema=False)
@@ -228,7 +216,7 @@ async def get_link_by_id(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, id: PathId
 ) -> Response:
     """The form the retrieve-link seed's example uses; an alias of the route above."""
-    return await _respond(session, await _link_of(session, None, id), url_for)
+    return await _respond(session, await child_or_404(session, PortfolioLink, id, None), url_for)
 
 
 async def _update(
@@ -238,7 +226,7 @@ async def _update(
     changes: dict[str, Any],
     url_for: MediaUrls,
 ) -> Response:
-    link = await _link_of(session, portfolio_id, link_id, for_update=True)
+    link = await child_or_404(session, PortfolioLink, link_id, portfolio_id, for_update=True)
     await _validate_image(session, changes)
     apply_changes(link, changes, RENAMED)
     await session.flush()
@@ -283,4 +271,6 @@ async def replace_portfolio_link(
 async def delete_portfolio_link(
     session: SessionDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await session.delete(await _link_of(session, portfolio_id, id, for_update=True))
+    await session.delete(
+        await child_or_404(session, PortfolioLink, id, portfolio_id, for_update=True)
+    )

@@ -9,18 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import ROW_LOCK, apply_changes, page_response, with_timestamps
+from app.common.crud import apply_changes, page_response, with_timestamps
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, fetch_page
-from app.common.parents import require_portfolio
+from app.common.parents import child_or_404, require_portfolio
 from app.common.query import BooleanQuery, PathId
 from app.common.references import FieldErrors, check_files, check_unique
 from app.common.routing import APIRouter
 from app.common.schemas import DateTimeOut
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep
-from app.errors import NotFound
 from app.media.dependencies import UrlForDep
 from app.media.repository import load_files
 from app.media.serialize import UrlFor
@@ -64,17 +63,6 @@ async def _respond(
     session: AsyncSession, item: Any, url_for: UrlFor, status: int = 200
 ) -> JSONResponse:
     return JSONResponse((await meta_payloads(session, [item], url_for))[0], status)
-
-
-async def _meta_of(
-    session: AsyncSession, portfolio_id: int, meta_id: int, *, for_update: bool = False
-) -> PortfolioMeta:
-    """The item, if it belongs to that portfolio; a write locks it (see `get_or_404`)."""
-    lock = ROW_LOCK if for_update else None
-    item = await session.get(PortfolioMeta, meta_id, with_for_update=lock)
-    if item is None or item.portfolio_id != portfolio_id:
-        raise NotFound()
-    return item
 
 
 async def _validate(
@@ -159,13 +147,15 @@ async def create_portfolio_meta(
 async def get_portfolio_meta(
     session: SessionDep, url_for: UrlForDep, _caller: MetaView, portfolio_id: PathId, id: PathId
 ) -> JSONResponse:
-    return await _respond(session, await _meta_of(session, portfolio_id, id), url_for)
+    return await _respond(
+        session, await child_or_404(session, PortfolioMeta, id, portfolio_id), url_for
+    )
 
 
 async def _update(
     session: AsyncSession, portfolio_id: int, meta_id: int, changes: dict[str, Any], url_for: UrlFor
 ) -> JSONResponse:
-    item = await _meta_of(session, portfolio_id, meta_id, for_update=True)
+    item = await child_or_404(session, PortfolioMeta, meta_id, portfolio_id, for_update=True)
     await _validate(session, portfolio_id, changes, item.id)
     apply_changes(item, changes, RENAMED)
     await session.flush()
@@ -210,4 +200,6 @@ async def replace_portfolio_meta(
 async def delete_portfolio_meta(
     session: SessionDep, _caller: MetaDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await session.delete(await _meta_of(session, portfolio_id, id, for_update=True))
+    await session.delete(
+        await child_or_404(session, PortfolioMeta, id, portfolio_id, for_update=True)
+    )
