@@ -5,6 +5,7 @@ request (counted on an in-process copy of the app) as a Markdown table.
 
     make bench                          # PostgreSQL at 127.0.0.1:5432 (a database is created)
     make bench DATABASE_URL=sqlite      # the embedded database instead
+    make bench BENCH_ONLY=portfolio     # only the scenarios whose name contains this
 
 Needs `wrk` (Debian: apt-get install wrk). Each scenario is warmed up before it is measured.
 """
@@ -31,6 +32,7 @@ from bench.server import Server, live_server
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 16
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+ONLY = os.environ.get("BENCH_ONLY", "")
 WARM_UP_SECONDS = 3
 
 
@@ -293,7 +295,8 @@ def run(database: str | None) -> list[tuple[str, dict[str, float], int]]:
 
         data = asyncio.run(prepare())
         rows = []
-        for scenario in scenarios(data, multipart_upload(Path(folder))):
+        chosen = [s for s in scenarios(data, multipart_upload(Path(folder))) if ONLY in s.name]
+        for scenario in chosen:
             wrk(server, scenario, WARM_UP_SECONDS)  # caches, pool and prepared statements
             figures = wrk(server, scenario)
             count = asyncio.run(statements_per_request(server.env, server.token, scenario))

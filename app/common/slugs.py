@@ -20,14 +20,14 @@ def slugify(text: str, fallback: str) -> str:
     return value[:200] or fallback
 
 
-def first_free(base: str, taken: Collection[str]) -> str:
-    """`base`, else `base-2`, `base-3`, ... whichever is not taken."""
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
+def numbered(base: str, start: int, count: int) -> list[str]:
+    """`count` slugs of the series `base`, `base-2`, `base-3`, ..., from its `start`th."""
+    return [base if number == 1 else f"{base}-{number}" for number in range(start, start + count)]
+
+
+def first_free(candidates: list[str], taken: Collection[str]) -> str | None:
+    """The first candidate not taken, if any."""
+    return next((slug for slug in candidates if slug not in taken), None)
 
 
 def validate_slug(value: str) -> str:

@@ -5,18 +5,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
 from app.common.references import FieldErrors, check_exist, check_images, check_unique
-from app.common.slugs import first_free, slugify
+from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag, portfolio_images, portfolio_tags
 
 RENAMED = {"image": "image_id", "employer": "employer_id"}
 SLUG_ATTEMPTS = 50
+SLUG_BATCH = 20
 
 
 async def validate(
@@ -38,14 +39,19 @@ async def validate(
 
 async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = ()) -> str:
     """The first of `slug`, `slug-2`, ... neither stored nor already `tried` (a concurrent
-    request may hold an uncommitted one that this transaction cannot see)."""
+    request may hold an uncommitted one that this transaction cannot see).
+
+    The series is probed a batch at a time through the unique index: a `LIKE 'slug-%'` would
+    read the whole table, since no index serves a prefix match outside the C collation."""
     base = slugify(title, fallback="portfolio")
-    taken = await session.execute(
-        select(Portfolio.slug).where(
-            or_(Portfolio.slug == base, Portfolio.slug.startswith(f"{base}-", autoescape=True))
-        )
-    )
-    return first_free(base, {*taken.scalars(), *tried})
+    start = 1
+    while True:
+        candidates = numbered(base, start, SLUG_BATCH)
+        stored = await session.scalars(select(Portfolio.slug).where(Portfolio.slug.in_(candidates)))
+        free = first_free(candidates, {*stored, *tried})
+        if free is not None:
+            return free
+        start += SLUG_BATCH
 
 
 def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -79,15 +85,19 @@ async def _flush_with_free_slug(
     raise ValidationFailed.field("slug", "portfolio with this slug already exists.")
 
 
-async def _replace_links(session: AsyncSession, portfolio_id: int, changes: dict[str, Any]) -> None:
-    """`tags` and `images` replace the whole set, in the order given."""
+async def _replace_links(
+    session: AsyncSession, portfolio_id: int, changes: dict[str, Any], created: bool
+) -> None:
+    """`tags` and `images` replace the whole set, in the order given (a new portfolio has
+    none to delete)."""
     for field, table, column in (
         ("tags", portfolio_tags, "tag_id"),
         ("images", portfolio_images, "media_id"),
     ):
         if field not in changes:
             continue
-        await session.execute(delete(table).where(table.c.portfolio_id == portfolio_id))
+        if not created:
+            await session.execute(delete(table).where(table.c.portfolio_id == portfolio_id))
         if changes[field]:
             await session.execute(
                 insert(table),
@@ -102,12 +112,11 @@ async def save(
     session: AsyncSession, portfolio: Portfolio, changes: dict[str, Any], zone: ZoneInfo
 ) -> Portfolio:
     """Create (a transient `portfolio`) or update it with the validated `changes`."""
+    created = portfolio.id is None
     await validate(session, changes, portfolio.id)
     if "completed_at" in changes:
         changes["completed_at"] = in_zone(changes["completed_at"], zone)
-    generated = ("slug" in changes and not changes["slug"]) or (
-        portfolio.id is None and not changes.get("slug")
-    )
+    generated = ("slug" in changes and not changes["slug"]) or (created and not changes.get("slug"))
     columns = {k: v for k, v in changes.items() if k not in ("tags", "images", "slug")}
     apply_changes(portfolio, columns, RENAMED)
     if generated:
@@ -115,5 +124,5 @@ async def save(
     elif "slug" in changes:
         portfolio.slug = changes["slug"]
     await _flush_with_free_slug(session, portfolio, generated)
-    await _replace_links(session, portfolio.id, changes)
+    await _replace_links(session, portfolio.id, changes, created)
     return portfolio

@@ -99,6 +99,15 @@ async def test_generated_slugs_are_made_unique(admin_client):
     ]
 
 
+async def test_a_long_series_of_taken_slugs_is_searched_to_its_first_gap(admin_client):
+    # Given slugs fill `long`, `long-2` ... `long-24` except `long-23`: past one probe batch.
+    for number in [1, *range(2, 23), 24]:
+        slug = "long" if number == 1 else f"long-{number}"
+        await create(admin_client, title=f"Given {number}", slug=slug)
+    assert (await create(admin_client, title="Long!"))["slug"] == "long-23"
+    assert (await create(admin_client, title="long?"))["slug"] == "long-25"
+
+
 async def test_given_slug_is_validated_and_unique(admin_client):
     await create(admin_client, title="One", slug="taken")
     bad = await admin_client.post("/api/portfolios/", json={"title": "Two", "slug": "no spaces"})
