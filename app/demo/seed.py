@@ -163,18 +163,18 @@ class DemoSeeder:
                 tags=[tags[name] for name in item.tags if name in tags],
                 images=[picture.id for picture in pictures],
             )
-            portfolio = await portfolios.save(
-                session, Portfolio(), payload.model_dump(), self.settings.zone
+            portfolio_id = await portfolios.create(
+                session, payload.model_dump(), self.settings.zone
             )
             for order, link in enumerate(item.links):
                 changes = LinkIn(
                     name=link.name, url=link.url, description=link.description, order=order
                 ).model_dump()
-                _add(session, PortfolioLink(portfolio_id=portfolio.id), changes, IMAGE)
+                _add(session, PortfolioLink(portfolio_id=portfolio_id), changes, IMAGE)
             meta = [MetaIn(key=key, value_text=value) for key, value in item.meta]
             meta.append(MetaIn(key="og:image", value_file=image.id))
             for entry in meta:
-                _add(session, PortfolioMeta(portfolio_id=portfolio.id), entry.model_dump(), FILE)
+                _add(session, PortfolioMeta(portfolio_id=portfolio_id), entry.model_dump(), FILE)
             await session.flush()
             unit.created["portfolios"] += 1
             unit.created["links"] += len(item.links)

@@ -130,8 +130,8 @@ async def create_portfolio(
     payload: PortfolioIn,
 ) -> Response:
     zone = request.app.state.settings.zone
-    portfolio = await service.save(session, Portfolio(), payload.model_dump(), zone)
-    return await _respond(session, portfolio.id, url_for, 201)
+    portfolio_id = await service.create(session, payload.model_dump(), zone)
+    return await _respond(session, portfolio_id, url_for, 201)
 
 
 @router.get("/api/portfolios/{id}", response_model=PortfolioOut, summary="Retrieve a portfolio")
@@ -149,7 +149,7 @@ async def _update(
     url_for: MediaUrls,
 ) -> Response:
     portfolio = await get_or_404(session, Portfolio, portfolio_id, for_update=True)
-    await service.save(session, portfolio, changes, request.app.state.settings.zone)
+    await service.update(session, portfolio, changes, request.app.state.settings.zone)
     return await _respond(session, portfolio.id, url_for)
 
 

@@ -6,18 +6,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
 from app.common.references import FieldErrors, check_exist, check_images, check_unique
+from app.common.search import search_document
 from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag, portfolio_images, portfolio_tags
+from app.models.base import utcnow
 
 RENAMED = {"image": "image_id", "employer": "employer_id"}
 SLUG_ATTEMPTS = 50
 SLUG_BATCH = 20
+SLUG_TAKEN = "portfolio with this slug already exists."
+INSERT_UNLESS_SLUG_TAKEN = {
+    backend.dialect.name: backend.insert(Portfolio.__table__)
+    .on_conflict_do_nothing(index_elements=["slug"])
+    .returning(Portfolio.id)
+    for backend in (postgresql, sqlite)
+}
 
 
 async def validate(
@@ -41,17 +51,18 @@ async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = 
     """The first of `slug`, `slug-2`, ... neither stored nor already `tried` (a concurrent
     request may hold an uncommitted one that this transaction cannot see).
 
-    The series is probed a batch at a time through the unique index: a `LIKE 'slug-%'` would
-    read the whole table, since no index serves a prefix match outside the C collation."""
+    Probed through the unique index: the slug alone first (most titles give a free one),
+    then the series a batch at a time. A `LIKE 'slug-%'` would read the whole table, since no
+    index serves a prefix match outside the C collation."""
     base = slugify(title, fallback="portfolio")
-    start = 1
+    start, count = 1, 1
     while True:
-        candidates = numbered(base, start, SLUG_BATCH)
+        candidates = numbered(base, start, count)
         stored = await session.scalars(select(Portfolio.slug).where(Portfolio.slug.in_(candidates)))
         free = first_free(candidates, {*stored, *tried})
         if free is not None:
             return free
-        start += SLUG_BATCH
+        start, count = start + count, SLUG_BATCH
 
 
 def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -59,22 +70,35 @@ def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return value.replace(tzinfo=zone) if value is not None and value.tzinfo is None else value
 
 
-async def _flush_with_free_slug(
-    session: AsyncSession, portfolio: Portfolio, generated: bool
-) -> None:
-    """Flush; a generated slug taken meanwhile by a concurrent request is generated again.
+async def _insert(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """The new portfolio's id, or None when its slug is taken (by a concurrent request too:
+    `ON CONFLICT DO NOTHING` waits for it to commit). A taken title is an IntegrityError."""
+    values["search_text"] = search_document(values.get(f) for f in Portfolio.__search_fields__)
+    statement = INSERT_UNLESS_SLUG_TAKEN[session.get_bind().dialect.name]
+    inserted: int | None = await session.scalar(statement.values(values))
+    return inserted
 
-    Only a generated slug needs the savepoint that makes a retry possible: any other unique
-    violation is the client's 400 anyway (two round trips saved on most updates)."""
-    if not generated:
-        session.add(portfolio)
-        await session.flush()
-        return
+
+async def _insert_with_free_slug(session: AsyncSession, values: dict[str, Any]) -> int:
+    """Insert with a generated slug; one taken meanwhile is generated again. No savepoint is
+    needed: a taken slug inserts nothing instead of failing the transaction."""
+    tried: set[str] = set()
+    for _attempt in range(SLUG_ATTEMPTS):
+        values["slug"] = await free_slug(session, values["title"], tried)
+        inserted = await _insert(session, values)
+        if inserted is not None:
+            return inserted
+        tried.add(values["slug"])
+    raise ValidationFailed.field("slug", SLUG_TAKEN)
+
+
+async def _flush_with_free_slug(session: AsyncSession, portfolio: Portfolio) -> None:
+    """Flush an update that regenerates the slug; one taken meanwhile is generated again
+    (a savepoint makes the retry possible)."""
     tried: set[str] = set()
     for _attempt in range(SLUG_ATTEMPTS):
         try:
             async with session.begin_nested():
-                session.add(portfolio)
                 await session.flush()
             return
         except IntegrityError as error:
@@ -82,7 +106,7 @@ async def _flush_with_free_slug(
                 raise
             tried.add(portfolio.slug)
             portfolio.slug = await free_slug(session, portfolio.title, tried)
-    raise ValidationFailed.field("slug", "portfolio with this slug already exists.")
+    raise ValidationFailed.field("slug", SLUG_TAKEN)
 
 
 async def _replace_links(
@@ -108,21 +132,44 @@ async def _replace_links(
             )
 
 
-async def save(
+def _column_changes(changes: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """The changes to the portfolio's own columns, by column name (not the slug)."""
+    columns = {
+        RENAMED.get(field, field): value
+        for field, value in changes.items()
+        if field not in ("tags", "images", "slug")
+    }
+    if "completed_at" in columns:
+        columns["completed_at"] = in_zone(columns["completed_at"], zone)
+    return columns
+
+
+async def create(session: AsyncSession, changes: dict[str, Any], zone: ZoneInfo) -> int:
+    """Insert a portfolio with the validated `changes`; its id."""
+    await validate(session, changes)
+    now = utcnow()
+    values = {**_column_changes(changes, zone), "created_at": now, "updated_at": now}
+    if changes.get("slug"):
+        inserted = await _insert(session, {**values, "slug": changes["slug"]})
+        if inserted is None:  # given by a concurrent request since `validate`
+            raise ValidationFailed.field("slug", SLUG_TAKEN)
+    else:
+        inserted = await _insert_with_free_slug(session, values)
+    await _replace_links(session, inserted, changes, created=True)
+    return inserted
+
+
+async def update(
     session: AsyncSession, portfolio: Portfolio, changes: dict[str, Any], zone: ZoneInfo
-) -> Portfolio:
-    """Create (a transient `portfolio`) or update it with the validated `changes`."""
-    created = portfolio.id is None
+) -> None:
+    """Apply the validated `changes`; an empty slug is generated again from the title."""
     await validate(session, changes, portfolio.id)
-    if "completed_at" in changes:
-        changes["completed_at"] = in_zone(changes["completed_at"], zone)
-    generated = ("slug" in changes and not changes["slug"]) or (created and not changes.get("slug"))
-    columns = {k: v for k, v in changes.items() if k not in ("tags", "images", "slug")}
-    apply_changes(portfolio, columns, RENAMED)
-    if generated:
+    apply_changes(portfolio, _column_changes(changes, zone), {})
+    if "slug" in changes and not changes["slug"]:
         portfolio.slug = await free_slug(session, portfolio.title)
-    elif "slug" in changes:
-        portfolio.slug = changes["slug"]
-    await _flush_with_free_slug(session, portfolio, generated)
-    await _replace_links(session, portfolio.id, changes, created)
-    return portfolio
+        await _flush_with_free_slug(session, portfolio)
+    else:
+        if "slug" in changes:
+            portfolio.slug = changes["slug"]
+        await session.flush()  # any unique violation is the client's 400
+    await _replace_links(session, portfolio.id, changes, created=False)
