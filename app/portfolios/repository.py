@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select, union
+from sqlalchemy import BigInteger, BindParameter, ColumnElement, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -180,13 +180,13 @@ def _payload(
 MediaLookup = Callable[[Any], ColumnElement[Any]]
 
 
-def _page_media() -> MediaLookup:
-    """For a page: every media object the page shows, built once each in a CTE, then looked up.
+def _page_media(in_page: Any) -> MediaLookup:
+    """For a page (the portfolios whose id equals `in_page`): every media object the page
+    shows, built once each in a CTE, then looked up.
 
     Tags, employers and galleries share images: building each object once per page rather
     than once per mention is what makes a nested page cheap for PostgreSQL.
     """
-    in_page = func.any(PAGE_IDS)
     referenced = union(
         select(Portfolio.image_id.label("id")).where(Portfolio.id == in_page),
         select(Tag.image_id)
@@ -292,16 +292,24 @@ def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
     )  # fmt: skip
 
 
-# Built once at import: the statements PostgreSQL answers with finished JSON.
+# Built once at import: the statements PostgreSQL answers with finished JSON. One portfolio
+# has a statement of its own: its plan, made once, looks rows up by an `= $1` through the
+# indexes, whatever the table size (an array of ids may be planned as a scan of the table).
+_IN_PAGE = func.any(PAGE_IDS)
 PORTFOLIOS_JSON = Prepared(
-    select(as_text(ordered_json_array(_portfolio_json(_page_media()), Portfolio.id))).where(
-        Portfolio.id == func.any(PAGE_IDS)
+    select(as_text(ordered_json_array(_portfolio_json(_page_media(_IN_PAGE)), Portfolio.id))).where(
+        Portfolio.id == _IN_PAGE
+    )
+)
+_PORTFOLIO_ID = bindparam("id", type_=BigInteger)
+PORTFOLIO_JSON = Prepared(
+    select(as_text(_portfolio_json(_page_media(_PORTFOLIO_ID)))).where(
+        Portfolio.id == _PORTFOLIO_ID
     )
 )
 
 
 async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
     """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
-    params = {"ids": [portfolio_id], "media_prefix": prefix}
-    page: str = await PORTFOLIOS_JSON.scalar(session, params)
-    return None if page == "[]" else page[1:-1]  # the one object of a one-element array
+    rows = await PORTFOLIO_JSON.rows(session, {"id": portfolio_id, "media_prefix": prefix})
+    return next(iter(rows[0].values())) if rows else None
