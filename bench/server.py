@@ -46,11 +46,13 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _postgres(admin_url: str, statement: str) -> None:
+def statement(url: str, sql: str) -> None:
+    """Run one statement on a PostgreSQL database, outside any transaction."""
+
     async def run() -> None:
-        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
         async with engine.connect() as connection:
-            await connection.execute(text(statement))
+            await connection.execute(text(sql))
         await engine.dispose()
 
     # In a thread of its own: the caller may already be running an event loop.
@@ -67,11 +69,11 @@ def bench_database(server_url: str | None, folder: str) -> Iterator[str]:
     url = make_url(server_url)
     name = f"portfolio_bench_{uuid.uuid4().hex[:8]}"
     admin = url.set(database="postgres").render_as_string(hide_password=False)
-    _postgres(admin, f'CREATE DATABASE "{name}"')
+    statement(admin, f'CREATE DATABASE "{name}"')
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        _postgres(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        statement(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
