@@ -4,11 +4,12 @@ Nothing here touches the event loop: the service hands these functions to a thre
 """
 
 import io
+import math
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from app.media.metadata import strip_location
 
@@ -17,6 +18,7 @@ Image.MAX_IMAGE_PIXELS = None  # our own, lower limit is checked before anything
 JPEG_QUALITY = 85
 ORIENTATION = 0x0112
 SMALL_PIXELS = 256 * 256
+DECODE_BLOCK = 64 * 1024 * 1024  # larger than any upload
 KEEPS_ALPHA = {"PNG", "GIF", "WEBP", "BMP", "TIFF"}
 
 
@@ -91,6 +93,10 @@ def _render_thumbnails(image: Image.Image, pillow_format: str, boxes: list[int])
         image.seek(0)  # the first frame
     if pillow_format == "JPEG" and boxes:
         image.draft(image.mode, (boxes[0], boxes[0]))
+    # Decoded in one call, not in 64 KiB pieces: each piece would take the GIL back, and
+    # wait for it while the event loop runs.
+    if isinstance(image, ImageFile.ImageFile):
+        image.decodermaxblock = DECODE_BLOCK
     image.load()
     current = _resizable(image)
     thumbnails: list[Thumbnail] = []
@@ -111,15 +117,30 @@ def _render_cascade(
     thumbnails: list[Thumbnail],
 ) -> None:
     for step, box in enumerate(boxes):
-        current = current.copy()
-        resample = Image.Resampling.HAMMING if step == 0 else Image.Resampling.LANCZOS
-        current.thumbnail((box, box), resample, reducing_gap=2.0)
+        dimensions = fitted(current.size, box)
+        if dimensions != current.size:  # resized into a new image: no copy needed first
+            resample = Image.Resampling.HAMMING if step == 0 else Image.Resampling.LANCZOS
+            current = current.resize(dimensions, resample, reducing_gap=2.0)
         if step == 0:
             current = ImageOps.exif_transpose(_with_exif(current, original))
         encoded = _encode(current, pillow_format)
         size = encoded.seek(0, io.SEEK_END)
         encoded.seek(0)
         thumbnails.append(Thumbnail(box, encoded, size, *current.size))
+
+
+def fitted(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """The size of `Image.thumbnail((box, box))`: within the box, the aspect ratio as close as
+    whole pixels allow, never enlarged."""
+    width, height = size
+    if width <= box and height <= box:
+        return size
+    aspect = width / height
+    if aspect >= 1:
+        candidates = (math.floor(box / aspect), math.ceil(box / aspect))
+        return box, max(min(candidates, key=lambda h: abs(aspect - box / h) if h else 0), 1)
+    candidates = (math.floor(box * aspect), math.ceil(box * aspect))
+    return max(min(candidates, key=lambda w: abs(aspect - w / box)), 1), box
 
 
 def _with_exif(resized: Image.Image, original: Image.Image) -> Image.Image:
