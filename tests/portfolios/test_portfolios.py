@@ -120,6 +120,36 @@ async def test_given_slug_is_validated_and_unique(admin_client):
     assert taken.json() == {"slug": ["portfolio with this slug already exists."]}
 
 
+async def test_a_slug_taken_after_validation_is_a_400_or_a_retry(admin_client, monkeypatch):
+    """What a concurrent request does between the checks and the insert, done here by skipping
+    the checks and by handing out a taken slug first."""
+    from app.portfolios import service
+
+    await create(admin_client, title="First", slug="taken")
+    checks = service.validate
+
+    async def no_checks(session, changes, portfolio_id=None):
+        pass
+
+    monkeypatch.setattr(service, "validate", no_checks)
+    given = await admin_client.post("/api/portfolios/", json={"title": "Given", "slug": "taken"})
+    assert given.status_code == 400
+    assert given.json() == {"slug": ["portfolio with this slug already exists."]}
+
+    monkeypatch.setattr(service, "validate", checks)
+    real_free_slug = service.free_slug
+    handed_out = []
+
+    async def stale_then_real(session, title, tried=()):
+        slug = "taken" if not handed_out else await real_free_slug(session, title, tried)
+        handed_out.append(slug)
+        return slug
+
+    monkeypatch.setattr(service, "free_slug", stale_then_real)
+    assert (await create(admin_client, title="Taken"))["slug"] == "taken-2"
+    assert handed_out == ["taken", "taken-2"]
+
+
 async def test_null_slug_on_update_regenerates_it(admin_client):
     created = await create(admin_client, title="Keep Me", slug="custom")
     patched = await admin_client.patch(f"/api/portfolios/{created['id']}", json={"slug": None})
