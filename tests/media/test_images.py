@@ -12,9 +12,12 @@ rng = random.Random(7)
 SIZES += [(rng.randint(1, 3000), rng.randint(1, 3000)) for _ in range(60)]
 
 
-@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("box", [1, 64, 128, 512, 1080])
-def test_fitted_is_the_size_pillow_thumbnail_gives(size, box):
-    image = Image.new("L", size)
-    image.thumbnail((box, box), Image.Resampling.NEAREST)
-    assert fitted(size, box) == image.size
+def test_fitted_is_the_size_pillow_thumbnail_gives(box):
+    differing = []
+    for size in SIZES:
+        image = Image.new("L", size)
+        image.thumbnail((box, box), Image.Resampling.NEAREST)
+        if fitted(size, box) != image.size:
+            differing.append((size, fitted(size, box), image.size))
+    assert differing == []
