@@ -75,6 +75,6 @@ class Prepared:
         return rows  # type: ignore[no-any-return]
 
     async def scalar(self, session: AsyncSession, params: dict[str, Any]) -> Any:
-        """The first column of the first row (statements that always return one row)."""
-        row = (await self.rows(session, params))[0]
-        return next(iter(row.values()))
+        """The first column of the first row, or None when there is no row."""
+        rows = await self.rows(session, params)
+        return next(iter(rows[0].values())) if rows else None

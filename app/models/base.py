@@ -1,5 +1,6 @@
 """Declarative base, column types and mixins shared by every model."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -88,10 +89,15 @@ class SearchableMixin:
     __search_fields__: ClassVar[tuple[str, ...]] = ()
     search_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
+    @classmethod
+    def search_text_of(cls, values: Mapping[str, Any]) -> str:
+        """`search_text` for a row of these column values (for writes that bypass the ORM)."""
+        return search_document(values.get(field) for field in cls.__search_fields__)
+
 
 @event.listens_for(SearchableMixin, "before_insert", propagate=True)
 @event.listens_for(SearchableMixin, "before_update", propagate=True)
 def _refresh_search_text(_mapper: Any, _connection: Any, target: SearchableMixin) -> None:
-    target.search_text = search_document(
-        getattr(target, field) for field in target.__search_fields__
+    target.search_text = target.search_text_of(
+        {field: getattr(target, field) for field in target.__search_fields__}
     )

@@ -311,5 +311,7 @@ PORTFOLIO_JSON = Prepared(
 
 async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
     """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
-    rows = await PORTFOLIO_JSON.rows(session, {"id": portfolio_id, "media_prefix": prefix})
-    return next(iter(rows[0].values())) if rows else None
+    found: str | None = await PORTFOLIO_JSON.scalar(
+        session, {"id": portfolio_id, "media_prefix": prefix}
+    )
+    return found

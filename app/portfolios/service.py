@@ -1,8 +1,8 @@
 """Portfolio writes: validation of every reference at once, slugs, ordered tags and gallery."""
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
 from app.common.references import FieldErrors, check_exist, check_images, check_unique
-from app.common.search import search_document
 from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag, portfolio_images, portfolio_tags
 from app.models.base import utcnow
 
+T = TypeVar("T")
 RENAMED = {"image": "image_id", "employer": "employer_id"}
 SLUG_ATTEMPTS = 50
 SLUG_BATCH = 20
@@ -73,40 +73,39 @@ def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
 async def _insert(session: AsyncSession, values: dict[str, Any]) -> int | None:
     """The new portfolio's id, or None when its slug is taken (by a concurrent request too:
     `ON CONFLICT DO NOTHING` waits for it to commit). A taken title is an IntegrityError."""
-    values["search_text"] = search_document(values.get(f) for f in Portfolio.__search_fields__)
     statement = INSERT_UNLESS_SLUG_TAKEN[session.get_bind().dialect.name]
-    inserted: int | None = await session.scalar(statement.values(values))
+    row = {**values, "search_text": Portfolio.search_text_of(values)}
+    inserted: int | None = await session.scalar(statement.values(row))
     return inserted
 
 
-async def _insert_with_free_slug(session: AsyncSession, values: dict[str, Any]) -> int:
-    """Insert with a generated slug; one taken meanwhile is generated again. No savepoint is
-    needed: a taken slug inserts nothing instead of failing the transaction."""
+async def _with_free_slug(
+    session: AsyncSession, title: str, attempt: Callable[[str], Awaitable[T | None]]
+) -> T:
+    """`attempt` with the first free slug for `title`; while it answers None (a concurrent
+    request took that slug meanwhile), again with the next free one."""
     tried: set[str] = set()
     for _attempt in range(SLUG_ATTEMPTS):
-        values["slug"] = await free_slug(session, values["title"], tried)
-        inserted = await _insert(session, values)
-        if inserted is not None:
-            return inserted
-        tried.add(values["slug"])
+        slug = await free_slug(session, title, tried)
+        done = await attempt(slug)
+        if done is not None:
+            return done
+        tried.add(slug)
     raise ValidationFailed.field("slug", SLUG_TAKEN)
 
 
-async def _flush_with_free_slug(session: AsyncSession, portfolio: Portfolio) -> None:
-    """Flush an update that regenerates the slug; one taken meanwhile is generated again
-    (a savepoint makes the retry possible)."""
-    tried: set[str] = set()
-    for _attempt in range(SLUG_ATTEMPTS):
-        try:
-            async with session.begin_nested():
-                await session.flush()
-            return
-        except IntegrityError as error:
-            if "slug" not in str(error.orig):
-                raise
-            tried.add(portfolio.slug)
-            portfolio.slug = await free_slug(session, portfolio.title, tried)
-    raise ValidationFailed.field("slug", SLUG_TAKEN)
+async def _flush_with_slug(session: AsyncSession, portfolio: Portfolio, slug: str) -> bool | None:
+    """Flush an update with `slug`; None if it is taken. The savepoint keeps the transaction
+    usable for another try; any other unique violation is the client's 400."""
+    portfolio.slug = slug
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        if "slug" not in str(error.orig):
+            raise
+        return None
+    return True
 
 
 async def _replace_links(
@@ -154,7 +153,9 @@ async def create(session: AsyncSession, changes: dict[str, Any], zone: ZoneInfo)
         if inserted is None:  # given by a concurrent request since `validate`
             raise ValidationFailed.field("slug", SLUG_TAKEN)
     else:
-        inserted = await _insert_with_free_slug(session, values)
+        inserted = await _with_free_slug(
+            session, values["title"], lambda slug: _insert(session, {**values, "slug": slug})
+        )
     await _replace_links(session, inserted, changes, created=True)
     return inserted
 
@@ -166,8 +167,9 @@ async def update(
     await validate(session, changes, portfolio.id)
     apply_changes(portfolio, _column_changes(changes, zone), {})
     if "slug" in changes and not changes["slug"]:
-        portfolio.slug = await free_slug(session, portfolio.title)
-        await _flush_with_free_slug(session, portfolio)
+        await _with_free_slug(
+            session, portfolio.title, lambda slug: _flush_with_slug(session, portfolio, slug)
+        )
     else:
         if "slug" in changes:
             portfolio.slug = changes["slug"]
