@@ -6,7 +6,8 @@ event-loop latency during uploads, peak memory, and how fast a bomb is refused.
     make bench-media BENCH_WORKERS=2   # two worker processes: what the GIL costs, if anything
 
 The server runs in its own process (one uvicorn worker unless BENCH_WORKERS says more); this
-process only sends requests.
+process sends requests, and measures what the machine itself allows: the image work alone, in
+one thread and then in two.
 """
 
 import asyncio
@@ -14,11 +15,14 @@ import io
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 from PIL import Image, ImageDraw, ImageFilter
 
+from app.media.images import process_image
+from app.settings import Settings
 from bench.server import Server, live_server
 
 
@@ -64,6 +68,25 @@ async def upload_ms(client: httpx.AsyncClient, data: bytes, rounds: int) -> tupl
         await upload(client, data, "warmup.jpg")
     timings = sorted([await upload(client, data, "photo.jpg") for _ in range(rounds)])
     return statistics.median(timings) * 1000, timings[int(len(timings) * 0.99) - 1] * 1000
+
+
+def image_work_per_second(data: bytes, threads: int, seconds: float = 4) -> float:
+    """Thumbnails of `data` rendered per second by `threads` threads, with no server around."""
+    settings = Settings()
+    boxes, max_pixels = settings.thumbnail_sizes, settings.image_max_pixels
+
+    def work() -> int:
+        done = 0
+        while time.perf_counter() < deadline:
+            process_image(io.BytesIO(data), "JPEG", boxes, max_pixels).close()
+            done += 1
+        return done
+
+    started = time.perf_counter()
+    deadline = started + seconds
+    with ThreadPoolExecutor(threads) as pool:
+        done = sum(pool.map(lambda _: work(), range(threads)))
+    return done / (time.perf_counter() - started)
 
 
 async def throughput(client: httpx.AsyncClient, data: bytes, streams: int, seconds: float) -> float:
@@ -173,10 +196,11 @@ async def run() -> None:
             health_p99, probes = await healthz_p99_during_uploads(client, hd, 8)
             memory = await peak_memory_mib(server, client, twelve)
             refused = await bomb_ms(client)
-    report(rows, one, two, health_p99, probes, memory, refused)
+    ceiling = image_work_per_second(hd, 1), image_work_per_second(hd, 2)
+    report(rows, one, two, ceiling, health_p99, probes, memory, refused)
 
 
-def report(rows, one, two, health_p99, probes, memory, refused) -> None:
+def report(rows, one, two, ceiling, health_p99, probes, memory, refused) -> None:
     print("| upload | size | Pillow decode | upload p50 | upload p99 | p50 / decode | budget |")
     print("|---|---|---|---|---|---|---|")
     for label, kib, decode, median, p99, ratio, budget in rows:
@@ -185,6 +209,9 @@ def report(rows, one, two, health_p99, probes, memory, refused) -> None:
     print()
     print(f"- throughput: 1 stream {one:.1f} uploads/s, 2 streams {two:.1f} uploads/s")
     print(f"  ({two / one:.2f}x; target 1.7x)")
+    alone_one, alone_two = ceiling
+    print(f"- image work alone, no server: 1 thread {alone_one:.1f}/s, 2 threads {alone_two:.1f}/s")
+    print(f"  ({alone_two / alone_one:.2f}x: what the two cores give when nothing else runs)")
     print(f"- /healthz p99 during 2 upload streams: {health_p99:.1f} ms, {probes} probes (< 20 ms)")
     print(f"- peak memory of a 12 MP upload above idle: {memory:.0f} MiB (target < 150 MiB)")
     print(f"- 20000x20000 PNG bomb refused in {refused:.1f} ms (median; target < 100 ms)")
