@@ -15,6 +15,7 @@ import io
 import os
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,14 +46,21 @@ def photo_like(size: tuple[int, int], quality: int) -> bytes:
     return output.getvalue()
 
 
-def decode_ms(data: bytes, rounds: int = 30) -> float:
+def median_ms(work: Callable[[], object], rounds: int = 30) -> float:
     timings = []
     for _ in range(rounds):
         started = time.perf_counter()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
+        work()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings) * 1000
+
+
+def decode_ms(data: bytes) -> float:
+    def decode() -> None:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+
+    return median_ms(decode)
 
 
 async def upload(client: httpx.AsyncClient, data: bytes, name: str) -> float:

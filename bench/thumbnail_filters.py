@@ -6,14 +6,11 @@ each result is from a Lanczos resize of the original, before and after JPEG enco
 
 import io
 import math
-import statistics
-import time
-from collections.abc import Callable
 
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
-from app.media.images import JPEG_QUALITY, fitted
-from bench.media_upload import photo_like
+from app.media.images import _encode, fitted
+from bench.media_upload import median_ms, photo_like
 
 FILTERS = {
     "Hamming": Image.Resampling.HAMMING,
@@ -29,18 +26,9 @@ def psnr(image: Image.Image, reference: Image.Image) -> float:
 
 
 def as_stored(image: Image.Image) -> Image.Image:
-    output = io.BytesIO()
-    image.save(output, "JPEG", quality=JPEG_QUALITY)
-    return Image.open(output).convert("RGB")
-
-
-def median_ms(work: Callable[[], object], rounds: int = 30) -> float:
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings) * 1000
+    """The thumbnail as the app encodes and stores it, decoded again."""
+    with _encode(image, "JPEG") as stored, Image.open(stored) as decoded:
+        return decoded.convert("RGB")
 
 
 def compare(label: str, original: Image.Image) -> None:
