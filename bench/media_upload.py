@@ -3,11 +3,10 @@ event-loop latency during uploads, peak memory, and how fast a bomb is refused.
 
     make bench-media                                     # SQLite
     make bench-media DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/postgres
-    make bench-media BENCH_WORKERS=2   # two worker processes: what the GIL costs, if anything
 
-The server runs in its own process (one uvicorn worker unless BENCH_WORKERS says more); this
-process sends requests, and measures what the machine itself allows: the image work alone, in
-one thread and then in two.
+The server runs in its own process (one uvicorn worker); this process sends requests. Two
+figures show what the machine itself allows: two streams into two server processes, which share
+no GIL and no event loop, and the image work alone, in one thread and then in two.
 """
 
 import asyncio
@@ -97,18 +96,19 @@ def image_work_per_second(data: bytes, threads: int, seconds: float = 4) -> floa
     return done / (time.perf_counter() - started)
 
 
-async def throughput(client: httpx.AsyncClient, data: bytes, streams: int, seconds: float) -> float:
+async def throughput(streams: list[httpx.AsyncClient], data: bytes, seconds: float) -> float:
+    """Uploads per second, one stream of uploads after another through each client given."""
     done = 0
     deadline = time.perf_counter() + seconds
 
-    async def stream() -> None:
+    async def stream(client: httpx.AsyncClient) -> None:
         nonlocal done
         while time.perf_counter() < deadline:
             await upload(client, data, "parallel.jpg")
             done += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(stream() for _ in range(streams)))
+    await asyncio.gather(*(stream(client) for client in streams))
     return done / (time.perf_counter() - started)
 
 
@@ -126,7 +126,7 @@ async def healthz_p99_during_uploads(
             await asyncio.sleep(0.005)
 
     prober = asyncio.create_task(probe())
-    await throughput(client, data, 2, seconds)
+    await throughput([client, client], data, seconds)
     stop.set()
     await prober
     latencies.sort()
@@ -140,22 +140,14 @@ def rss_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def serving_pids(server: Server) -> list[int]:
-    """The worker processes, or the server itself when it serves in its own process."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return [int(child) for child in children] or [server.pid]
-
-
 async def peak_memory_mib(server: Server, client: httpx.AsyncClient, data: bytes) -> float:
-    """Peak resident memory above idle while one upload of `data` runs (in whichever worker)."""
-    pids = serving_pids(server)
-    for _ in pids:
-        await upload(client, data, "warm.jpg")  # first-use allocations are not the upload's
-    for pid in pids:  # reset the high-water marks
-        await asyncio.to_thread(Path(f"/proc/{pid}/clear_refs").write_text, "5")
-    idle = {pid: rss_kib(pid, "VmRSS") for pid in pids}
+    """Peak resident memory of the server above idle while one upload of `data` runs."""
+    await upload(client, data, "warm.jpg")  # first-use allocations are not the upload's
+    # Resets the high-water mark.
+    await asyncio.to_thread(Path(f"/proc/{server.pid}/clear_refs").write_text, "5")
+    idle = rss_kib(server.pid, "VmRSS")
     await upload(client, data, "big.jpg")
-    return max(rss_kib(pid, "VmHWM") - idle[pid] for pid in pids) / 1024
+    return (rss_kib(server.pid, "VmHWM") - idle) / 1024
 
 
 def bomb() -> bytes:
@@ -187,36 +179,45 @@ async def bomb_ms(client: httpx.AsyncClient) -> float:
     return statistics.median(timings) * 1000
 
 
+def client_of(server: Server) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Token {server.token}"}
+    return httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60)
+
+
 async def run() -> None:
     hd = photo_like((1920, 1080), quality=92)
     twelve = photo_like((4000, 3000), quality=90)
-    workers = int(os.environ.get("BENCH_WORKERS", "1"))
-    with live_server(os.environ.get("DATABASE_URL"), workers=workers) as server:
-        headers = {"Authorization": f"Token {server.token}"}
-        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+    database = os.environ.get("DATABASE_URL")
+    with live_server(database) as server, live_server(database) as second:
+        async with client_of(server) as client, client_of(second) as other:
             rows = []
             for label, data, budget in (("1920x1080 JPEG", hd, 6), ("12 MP JPEG", twelve, 3)):
                 decode = decode_ms(data)
                 median, p99 = await upload_ms(client, data, rounds=40 if data is hd else 15)
                 rows.append((label, len(data) / 1024, decode, median, p99, median / decode, budget))
-            one = await throughput(client, hd, 1, 8)
-            two = await throughput(client, hd, 2, 8)
+            one = await throughput([client], hd, 8)
+            two = await throughput([client, client], hd, 8)
+            for _ in range(3):  # the second server's first uploads are not timed
+                await upload(other, hd, "warmup.jpg")
+            apart = await throughput([client, other], hd, 8)
             health_p99, probes = await healthz_p99_during_uploads(client, hd, 8)
             memory = await peak_memory_mib(server, client, twelve)
             refused = await bomb_ms(client)
     ceiling = image_work_per_second(hd, 1), image_work_per_second(hd, 2)
-    report(rows, one, two, ceiling, health_p99, probes, memory, refused)
+    report(rows, (one, two, apart), ceiling, health_p99, probes, memory, refused)
 
 
-def report(rows, one, two, ceiling, health_p99, probes, memory, refused) -> None:
+def report(rows, streams, ceiling, health_p99, probes, memory, refused) -> None:
     print("| upload | size | Pillow decode | upload p50 | upload p99 | p50 / decode | budget |")
     print("|---|---|---|---|---|---|---|")
     for label, kib, decode, median, p99, ratio, budget in rows:
         cells = [label, f"{kib:.0f} KiB", f"{decode:.1f} ms", f"{median:.1f} ms", f"{p99:.1f} ms"]
         print("| " + " | ".join([*cells, f"{ratio:.1f}x", f"{budget}x"]) + " |")
     print()
+    one, two, apart = streams
     print(f"- throughput: 1 stream {one:.1f} uploads/s, 2 streams {two:.1f} uploads/s")
     print(f"  ({two / one:.2f}x; target 1.7x)")
+    print(f"- 2 streams into 2 server processes: {apart:.1f} uploads/s ({apart / one:.2f}x)")
     alone_one, alone_two = ceiling
     print(f"- image work alone, no server: 1 thread {alone_one:.1f}/s, 2 threads {alone_two:.1f}/s")
     print(f"  ({alone_two / alone_one:.2f}x: what the two cores give when nothing else runs)")
