@@ -24,7 +24,7 @@ from app.errors import (
 from app.media import naming
 from app.media.images import InvalidImage, ProcessedImage, process_image
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
-from app.media.storage import Storage, StorageError
+from app.media.storage import NewObject, Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
 from app.settings import Settings
 
@@ -142,20 +142,15 @@ async def create_media(
 async def _store_thumbnails(
     storage: Storage, image: ProcessedImage, original: str, sniffed: Sniffed, saved: list[str]
 ) -> list[MediaThumbnail]:
-    """Store the thumbnails side by side (each is a separate write); record every key stored
-    even when another write fails, so that the clean-up finds them all."""
+    """All or none; their keys join `saved`, which is removed if the rows do not commit."""
     thumbnails = sorted(image.thumbnails, key=lambda thumbnail: thumbnail.box)
-    keys = await asyncio.gather(
-        *(
-            storage.save(naming.thumbnail_key(original, t.box), t.file, sniffed.mime_type)
+    keys = await storage.save_all(
+        [
+            NewObject(naming.thumbnail_key(original, t.box), t.file, sniffed.mime_type)
             for t in thumbnails
-        ),
-        return_exceptions=True,
+        ]
     )
-    saved.extend(key for key in keys if isinstance(key, str))
-    for key in keys:
-        if isinstance(key, BaseException):
-            raise key
+    saved.extend(keys)
     return [
         MediaThumbnail(
             box=thumbnail.box,

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
+from app.media.storage import NewObject, StorageError
+from app.media.storage.local import LocalStorage
 from tests.media import samples
 from tests.media.conftest import upload
 
@@ -292,7 +294,7 @@ async def test_a_storage_failure_is_503_and_leaves_no_row_and_no_file(
     media_client, media_store, after, mode
 ):
     """The disk fills up, or the bucket answers 500 or hangs up, after `after` writes: the
-    original, then thumbnails, side by side."""
+    original, then the thumbnails."""
     name = f"unlucky_{after}_{mode}.jpg"
     before = await media_store.keys()
     async with media_store.failing(after, mode):
@@ -304,6 +306,20 @@ async def test_a_storage_failure_is_503_and_leaves_no_row_and_no_file(
     retried = await upload(media_client, samples.photo((300, 200)), name)
     assert retried.status_code == 201
     assert retried.json()["f"].endswith(f"/{name}")  # the failed upload kept no name
+
+
+async def test_a_batch_of_writes_is_stored_whole_or_not_at_all(app, media_store):
+    """What the thumbnails of an upload are stored with: a failing third write takes the two
+    before it away again, and a later batch of the same keys gets them unchanged."""
+    batch = [
+        NewObject(f"batch/{n}.png", samples.simple("PNG", (n, n)), "image/png") for n in (1, 2, 3)
+    ]
+    before = await media_store.keys()
+    async with media_store.failing(2, "error"):
+        with pytest.raises(StorageError):
+            await app.state.storage.save_all(batch)
+    assert await media_store.keys() == before
+    assert await app.state.storage.save_all(batch) == ["batch/1.png", "batch/2.png", "batch/3.png"]
 
 
 def test_the_upload_route_documents_the_storage_503(app):
@@ -322,3 +338,11 @@ async def test_f_uses_the_configured_media_base_url(app, media_client, media_sto
     finally:
         storage.base_url = original
     assert body["f"].startswith("https://cdn.example.com/media/core_media/")
+
+
+def test_a_local_key_cannot_lead_out_of_the_media_root(tmp_path):
+    storage = LocalStorage(tmp_path / "media", "/media/", None)
+    for key in ("../secret.txt", "core_media/../../secret.txt", "/etc/passwd"):
+        with pytest.raises(ValueError, match="outside the media root"):
+            storage.path(key)
+    assert storage.path("core_media/../a.txt") == (tmp_path / "media" / "a.txt").resolve()

@@ -1,6 +1,6 @@
 """Where media bytes live: behind one small interface, chosen by settings."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Literal, Protocol
@@ -20,11 +20,21 @@ class StoredObject:
     modified_at: datetime
 
 
+@dataclass(frozen=True)
+class NewObject:
+    key: str
+    content: bytes | IO[bytes]
+    content_type: str
+
+
 class Storage(Protocol):
     name: Backend  # recorded on each file's row, so that rows can be moved between backends
 
     async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
         """Store under `key`, or under a variant of it if taken; return the key used."""
+
+    async def save_all(self, objects: Sequence[NewObject]) -> list[str]:
+        """`save` each, or none: after a failure, those stored are removed and it is raised."""
 
     async def delete(self, keys: list[str]) -> None:
         """Remove these objects; missing ones are not an error."""

@@ -23,7 +23,7 @@ import httpx
 
 from app.media.naming import with_random_suffix
 from app.media.serving import CACHE_FOREVER
-from app.media.storage import Backend, StorageError, StoredObject
+from app.media.storage import Backend, NewObject, StorageError, StoredObject
 from app.media.storage.sigv4 import EMPTY_SHA256, Credentials, Signer, canonical_query, uri_encode
 from app.settings import Settings
 
@@ -254,6 +254,22 @@ class S3Storage:
                 return candidate
             candidate = with_random_suffix(key)
         raise StorageError(f"no free name for {key!r} after {NAME_ATTEMPTS} attempts")
+
+    async def save_all(self, objects: Sequence[NewObject]) -> list[str]:
+        """Side by side: each write is a request that mostly waits for the network."""
+        results = await asyncio.gather(
+            *(self.save(new.key, new.content, new.content_type) for new in objects),
+            return_exceptions=True,
+        )
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if not failures:
+            return [result for result in results if isinstance(result, str)]
+        stored = [result for result in results if isinstance(result, str)]
+        try:
+            await self.delete(stored)
+        except StorageError as error:  # `media gc` finds them later
+            logger.warning("S3 cannot remove %s after a failed write: %s", stored, error)
+        raise failures[0]
 
     async def put(self, key: str, content: bytes | IO[bytes], content_type: str) -> None:
         """Store under exactly `key`, replacing what is there (copies between backends)."""
