@@ -26,7 +26,8 @@ class LocalStorage:
 
     def _path(self, key: str) -> str:
         """By string arithmetic alone, with no system call (resolving would `lstat` each folder
-        on the way): `..` still cannot lead out of the root."""
+        on the way): `..` still cannot lead out of the root. Keys are ours, never a client's;
+        a symbolic link inside the root is the root owner's, and followed."""
         path = os.path.normpath(os.path.join(self.root, key))
         if path != str(self.root) and not path.startswith(f"{self.root}{os.sep}"):
             raise ValueError(f"key outside the media root: {key!r}")
@@ -54,7 +55,8 @@ class LocalStorage:
             for new in objects:
                 stored.append(self._save(new.key, new.content))
         except BaseException:
-            self._delete(stored)
+            with contextlib.suppress(OSError):  # the disk that failed may refuse this too
+                self._delete(stored)
             raise
         return stored
 

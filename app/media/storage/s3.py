@@ -261,15 +261,15 @@ class S3Storage:
             *(self.save(new.key, new.content, new.content_type) for new in objects),
             return_exceptions=True,
         )
-        failures = [result for result in results if isinstance(result, BaseException)]
-        if not failures:
-            return [result for result in results if isinstance(result, str)]
         stored = [result for result in results if isinstance(result, str)]
-        try:
-            await self.delete(stored)
-        except StorageError as error:  # `media gc` finds them later
-            logger.warning("S3 cannot remove %s after a failed write: %s", stored, error)
-        raise failures[0]
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            try:
+                await self.delete(stored)
+            except StorageError as error:  # `media gc` finds them later
+                logger.warning("S3 cannot remove %s after a failed write: %s", stored, error)
+            raise failures[0]
+        return stored
 
     async def put(self, key: str, content: bytes | IO[bytes], content_type: str) -> None:
         """Store under exactly `key`, replacing what is there (copies between backends)."""
