@@ -33,22 +33,20 @@ from app.settings import Settings
 
 logger = logging.getLogger("app.media")
 
-# The nice value of image threads: the lowest, so that they give way to everything else.
-IMAGE_THREAD_NICE = 19
-
 
 def _give_way_to_requests() -> None:
-    """Lower the calling image thread's priority (Linux keeps one per thread).
+    """Move the calling image thread to the idle scheduling class (Linux keeps one per thread).
 
     A request's short steps wake one thread after another (the event loop, a database
-    connection's thread, a storage write); with two thumbnail renders holding both cores, each
-    waited for a core, 10 ms per upload in all. At the lowest priority the renders step aside at
-    once and lose nothing else: they still have every core nobody else wants. Two uploads in
-    parallel do 5% more per second (bench/media_upload.py); one upload is as fast as before.
+    connection's thread, a storage write); with two thumbnail renders on both cores, each of
+    them waited for a core, 10 ms per upload in all. Idle-class threads step aside the moment
+    another thread wakes, and lose nothing else: they have every core nobody else wants (and a
+    sliver of a busy one, so a saturated server still finishes them). Two uploads in parallel
+    do 5-10% more per second (bench/media_upload.py); one upload is as fast as before.
     """
-    if sys.platform == "linux":  # elsewhere the call would renice the whole process
+    if sys.platform == "linux":  # elsewhere a thread cannot be told apart from its process
         with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IMAGE_THREAD_NICE)
+            os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
 # Image work is CPU-bound and releases the GIL: one thread per core, never the event loop.

@@ -9,15 +9,16 @@ import pytest
 from app.media import service
 
 
-def _where_and_how_nice() -> tuple[int, int]:
+def _thread_and_policy() -> tuple[int, int]:
     native_id = threading.get_native_id()
-    return native_id, os.getpriority(os.PRIO_PROCESS, native_id)
+    return native_id, os.sched_getscheduler(native_id)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="threads have their own priority on Linux")
-async def test_image_work_runs_in_threads_of_the_lowest_priority():
-    loop_thread, loop_nice = _where_and_how_nice()
-    thread, nice = await service._run_in_image_thread(_where_and_how_nice)
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have their own policy on Linux")
+async def test_image_work_runs_in_idle_class_threads():
+    loop_thread, loop_policy = _thread_and_policy()
+    thread, policy = await service._run_in_image_thread(_thread_and_policy)
     assert thread != loop_thread
-    assert nice == service.IMAGE_THREAD_NICE == 19
-    assert _where_and_how_nice() == (loop_thread, loop_nice)  # the event loop keeps its own
+    assert policy == os.SCHED_IDLE
+    assert loop_policy == os.SCHED_OTHER  # the event loop keeps the normal class
+    assert _thread_and_policy() == (loop_thread, os.SCHED_OTHER)
