@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     json_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     image_max_pixels: int = Field(default=40_000_000, ge=1)
     thumbnail_sizes: CommaIntList = [64, 128, 512, 1080]
+    # "idle": image threads give way at once to any other thread that wakes (Linux); "normal":
+    # they share the cores fairly, for hosts where other busy programs run beside the server.
+    image_work_priority: Literal["idle", "normal"] = "idle"
 
     # Where media bytes live: MEDIA_ROOT, or an S3-compatible bucket (AWS S3, MinIO, R2, Ceph).
     media_storage: Literal["local", "s3"] = "local"

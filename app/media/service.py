@@ -29,31 +29,34 @@ from app.media.images import InvalidImage, ProcessedImage, process_image
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 logger = logging.getLogger("app.media")
 
 
-def _give_way_to_requests() -> None:
-    """Move the calling image thread to the idle scheduling class (Linux keeps one per thread).
+def _set_image_thread_priority() -> None:
+    """With IMAGE_WORK_PRIORITY=idle, move the calling image thread to the idle scheduling
+    class (Linux keeps one per thread).
 
     A request's short steps wake one thread after another (the event loop, a database
     connection's thread, a storage write); with two thumbnail renders on both cores, each of
     them waited for a core, 10 ms per upload in all. Idle-class threads step aside the moment
-    another thread wakes, and lose nothing else: they have every core nobody else wants (and a
-    sliver of a busy one, so a saturated server still finishes them). Two uploads in parallel
-    do 5-10% more per second (bench/media_upload.py); one upload is as fast as before.
+    another thread wakes: two uploads in parallel do 10-15% more per second
+    (bench/media_upload.py), one upload is as fast as before. The price: they get only a sliver
+    of a core that another program keeps busy, so "normal" suits hosts shared with busy
+    neighbours (two CPU-bound programs on two cores made an upload take 24 s instead of 90 ms).
     """
-    if sys.platform == "linux":  # elsewhere a thread cannot be told apart from its process
-        with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
-            os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+    if sys.platform != "linux" or get_settings().image_work_priority != "idle":
+        return  # elsewhere a thread's class cannot be set apart from its process's
+    with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
 # Image work is CPU-bound and releases the GIL: one thread per core, never the event loop.
 _image_threads = ThreadPoolExecutor(
     max_workers=os.cpu_count() or 2,
     thread_name_prefix="image",
-    initializer=_give_way_to_requests,
+    initializer=_set_image_thread_priority,
 )
 
 

@@ -1,4 +1,5 @@
-"""Image work runs beside the event loop, in threads that give way to a request's other steps."""
+"""Image work runs beside the event loop, in threads that give way to a request's other steps
+(or, if so configured, share the cores fairly)."""
 
 import os
 import sys
@@ -7,18 +8,40 @@ import threading
 import pytest
 
 from app.media import service
+from app.settings import get_settings
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="threads have their own scheduling class on Linux only"
+)
 
 
-def _thread_and_policy() -> tuple[int, int]:
+def _thread_and_class() -> tuple[int, int]:
     native_id = threading.get_native_id()
     return native_id, os.sched_getscheduler(native_id)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="threads have their own policy on Linux")
 async def test_image_work_runs_in_idle_class_threads():
-    loop_thread, loop_policy = _thread_and_policy()
-    thread, policy = await service._run_in_image_thread(_thread_and_policy)
+    loop_thread, loop_class = _thread_and_class()
+    thread, scheduling_class = await service._run_in_image_thread(_thread_and_class)
     assert thread != loop_thread
-    assert policy == os.SCHED_IDLE
-    assert loop_policy == os.SCHED_OTHER  # the event loop keeps the normal class
-    assert _thread_and_policy() == (loop_thread, os.SCHED_OTHER)
+    assert scheduling_class == os.SCHED_IDLE
+    assert loop_class == os.SCHED_OTHER  # the event loop keeps the normal class
+    assert _thread_and_class() == (loop_thread, os.SCHED_OTHER)
+
+
+def test_normal_priority_leaves_image_threads_in_the_normal_class(monkeypatch):
+    monkeypatch.setenv("IMAGE_WORK_PRIORITY", "normal")
+    get_settings.cache_clear()
+    seen: list[int] = []
+
+    def start_image_thread() -> None:
+        service._set_image_thread_priority()
+        seen.append(os.sched_getscheduler(0))  # 0: the calling thread
+
+    try:
+        thread = threading.Thread(target=start_image_thread)
+        thread.start()
+        thread.join()
+    finally:
+        get_settings.cache_clear()
+    assert seen == [os.SCHED_OTHER]
