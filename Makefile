@@ -9,7 +9,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres fuzz lint format clean \
-	bench bench-media bench-api
+	bench bench-media bench-neighbours bench-api
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -58,6 +58,10 @@ lint: install
 # Media upload figures against a live server (SQLite, or the PostgreSQL server in DATABASE_URL).
 bench-media: install
 	$(BIN)/python -m bench.media_upload
+
+# Upload time beside one CPU-bound program per core, for each IMAGE_WORK_PRIORITY.
+bench-neighbours: install
+	$(BIN)/python -m bench.busy_neighbours
 
 # Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
 # with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.

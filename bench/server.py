@@ -78,10 +78,14 @@ def bench_database(server_url: str | None, folder: str) -> Iterator[str]:
 
 @contextmanager
 def live_server(
-    database_url: str | None = None, workers: int = 1, log: Path | None = None
+    database_url: str | None = None,
+    workers: int = 1,
+    log: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """`database_url` names a PostgreSQL server (a database is created on it) or None: SQLite.
-    The server's stdout and stderr go to `log` if given, else nowhere."""
+    The server's stdout and stderr go to `log` if given, else nowhere; `extra_env` adds to its
+    environment."""
     with (
         tempfile.TemporaryDirectory(prefix="portfolio-bench-") as folder,
         bench_database(database_url, folder) as url,
@@ -91,6 +95,7 @@ def live_server(
             "DATABASE_URL": url,
             "MEDIA_ROOT": f"{folder}/media",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         _cli(env, "migrate")
         _cli(env, "createsuperuser", "--username", "bench", "--password", "benchmark secret")
