@@ -41,10 +41,10 @@ def _set_image_thread_priority() -> None:
     A request's short steps wake one thread after another (the event loop, a database
     connection's thread, a storage write); with two thumbnail renders on both cores, each of
     them waited for a core, 10 ms per upload in all. Idle-class threads step aside the moment
-    another thread wakes: two uploads in parallel do 10-15% more per second
-    (bench/media_upload.py), one upload is as fast as before. The price: they get only a sliver
-    of a core that another program keeps busy, so "normal" suits hosts shared with busy
-    neighbours (two CPU-bound programs on two cores made an upload take 24 s instead of 90 ms).
+    another thread wakes: two uploads in parallel do 12% more per second, one upload is as fast
+    as before (bench/media_upload.py). The price: they get only a sliver of a core that another
+    program keeps busy, so "normal" suits hosts shared with busy neighbours (beside two
+    CPU-bound programs on two cores an upload took 19 s instead of 82 ms: bench/busy_neighbours.py).
     """
     if sys.platform != "linux" or get_settings().image_work_priority != "idle":
         return  # elsewhere a thread's class cannot be set apart from its process's
