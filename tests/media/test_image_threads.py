@@ -21,6 +21,8 @@ def _thread_and_class() -> tuple[int, int]:
 
 
 async def test_image_work_runs_in_idle_class_threads():
+    if get_settings().image_work_priority != "idle":
+        pytest.skip("IMAGE_WORK_PRIORITY is set to something else than the default here")
     loop_thread, loop_class = _thread_and_class()
     thread, scheduling_class = await service._run_in_image_thread(_thread_and_class)
     assert thread != loop_thread
