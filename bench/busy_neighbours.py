@@ -12,19 +12,17 @@ import os
 import statistics
 import sys
 
-from bench.media_upload import client_of, photo_like, upload
+from bench.media_upload import client_of, photo_like, upload, upload_ms
 from bench.server import live_server
 
 BUSY_LOOP = "while True: pass"
 
 
-async def upload_ms(priority: str, data: bytes) -> tuple[float, float]:
+async def quiet_and_busy_ms(priority: str, data: bytes) -> tuple[float, float]:
     """Median milliseconds per upload, quiet and beside one busy program per core."""
     with live_server(extra_env={"IMAGE_WORK_PRIORITY": priority}) as server:
         async with client_of(server) as client:
-            for _ in range(3):
-                await upload(client, data, "warmup.jpg")
-            quiet = [await upload(client, data, "quiet.jpg") for _ in range(5)]
+            quiet, _p99 = await upload_ms(client, data, rounds=5)
             neighbours = [
                 await asyncio.create_subprocess_exec(sys.executable, "-c", BUSY_LOOP)
                 for _ in range(os.cpu_count() or 2)
@@ -36,14 +34,14 @@ async def upload_ms(priority: str, data: bytes) -> tuple[float, float]:
                 for neighbour in neighbours:
                     neighbour.kill()
                     await neighbour.wait()
-    return statistics.median(quiet) * 1000, statistics.median(busy) * 1000
+    return quiet, statistics.median(busy) * 1000
 
 
 async def run() -> None:
     data = photo_like((1920, 1080), quality=92)
     print(f"1920x1080 JPEG upload, beside {os.cpu_count()} CPU-bound programs:")
     for priority in ("normal", "idle"):
-        quiet, busy = await upload_ms(priority, data)
+        quiet, busy = await quiet_and_busy_ms(priority, data)
         print(f"- IMAGE_WORK_PRIORITY={priority}: {quiet:.0f} ms quiet, {busy:.0f} ms beside them")
 
 

@@ -46,8 +46,9 @@ def _set_image_thread_priority() -> None:
     program keeps busy, so "normal" suits hosts shared with busy neighbours (beside two
     CPU-bound programs on two cores an upload took 19 s instead of 82 ms: bench/busy_neighbours.py).
     """
+    # Elsewhere a thread's scheduling class cannot be set apart from its process's.
     if sys.platform != "linux" or get_settings().image_work_priority != "idle":
-        return  # elsewhere a thread's class cannot be set apart from its process's
+        return
     with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
         os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
