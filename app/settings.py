@@ -1,8 +1,11 @@
 """Service configuration, read once from the environment and an optional `.env` file."""
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -10,6 +13,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
 CommaIntList = Annotated[list[int], NoDecode]
+
+# api.example.com, api.example.com:8443, [::1]:8000, or .example.com (it and its subdomains).
+_HOST_ENTRY = re.compile(
+    r"\.[a-z0-9-]+(\.[a-z0-9-]+)*|([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?"
+)
 
 
 class Settings(BaseSettings):
@@ -31,13 +39,18 @@ class Settings(BaseSettings):
     # Absolute URLs in responses: taken from this when set, else from the request.
     public_base_url: str | None = None
     trusted_proxies: CommaList = ["127.0.0.1", "::1"]
+    # Hosts answered (400 for others): empty means any, but production allows PUBLIC_BASE_URL's.
+    allowed_hosts: CommaList = []
     cors_origins: CommaList = []
     time_zone: str = "UTC"
 
     login_token_ttl_days: int = Field(default=30, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
-    login_failures_per_username: int = Field(default=5, ge=1)
+    # Failed logins within the window: for one username from one address, from one address
+    # for any username, and for one username from every address (against spread guessing).
+    login_failures_per_username_and_address: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=20, ge=1)
+    login_failures_per_username: int = Field(default=100, ge=1)
 
     page_size_default: int = Field(default=10, ge=1)
     page_size_max: int = Field(default=100, ge=1)
@@ -87,12 +100,26 @@ class Settings(BaseSettings):
     s3_timeout: float = Field(default=30.0, gt=0)
     s3_max_attempts: int = Field(default=3, ge=1, le=10)  # 5xx and dropped connections
 
-    @field_validator("trusted_proxies", "cors_origins", "thumbnail_sizes", mode="before")
+    @field_validator(
+        "trusted_proxies", "allowed_hosts", "cors_origins", "thumbnail_sizes", mode="before"
+    )
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def host_names(cls, value: list[str]) -> list[str]:
+        hosts = [host.lower() for host in value]
+        for host in hosts:
+            if host != "*" and not _HOST_ENTRY.fullmatch(host):
+                raise ValueError(
+                    "entries are host names with an optional port (api.example.com, "
+                    f"api.example.com:8443) or .example.com for its subdomains, not {host!r}"
+                )
+        return hosts
 
     @field_validator("time_zone")
     @classmethod
@@ -130,6 +157,16 @@ class Settings(BaseSettings):
         return problems
 
     @model_validator(mode="after")
+    def hosts_from_public_base_url(self) -> "Settings":
+        """In production, with ALLOWED_HOSTS empty, the one host allowed is PUBLIC_BASE_URL's."""
+        if self.environment == "production" and not self.allowed_hosts and self.public_base_url:
+            url = urlsplit(self.public_base_url)
+            if url.hostname:
+                host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+                self.allowed_hosts = [host if url.port is None else f"{host}:{url.port}"]
+        return self
+
+    @model_validator(mode="after")
     def refuse_unsafe_production(self) -> "Settings":
         if self.environment != "production":
             return self
@@ -138,8 +175,11 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
         if "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list origins, not '*'")
-        if "*" in self.trusted_proxies:
-            problems.append("TRUSTED_PROXIES must list addresses, not '*'")
+        if not self.allowed_hosts:
+            problems.append("PUBLIC_BASE_URL (https://host) or ALLOWED_HOSTS must name the host")
+        if "*" in self.allowed_hosts:
+            problems.append("ALLOWED_HOSTS must list host names, not '*'")
+        problems += _too_trusting(self.trusted_proxies)
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
@@ -151,6 +191,24 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+
+def _too_trusting(proxies: list[str]) -> list[str]:
+    """`*`, networks that together hold every address (0.0.0.0/0, ::/0), or non-addresses."""
+    if "*" in proxies:
+        return ["TRUSTED_PROXIES must list addresses, not '*'"]
+    problems = []
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for entry in proxies:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            problems.append(f"TRUSTED_PROXIES entry {entry!r} is not an address or network")
+    v4 = ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv4Network))
+    v6 = ipaddress.collapse_addresses(n for n in networks if isinstance(n, ipaddress.IPv6Network))
+    if any(n.prefixlen == 0 for n in v4) or any(n.prefixlen == 0 for n in v6):
+        problems.append("TRUSTED_PROXIES must list proxies, not every address (0.0.0.0/0, ::/0)")
+    return problems
 
 
 @lru_cache

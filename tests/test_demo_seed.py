@@ -218,6 +218,7 @@ def test_seed_refuses_to_run_in_production(monkeypatch, capsys):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
     monkeypatch.setenv("CORS_ORIGINS", "https://site.example")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://api.site.example")
     get_settings.cache_clear()
     try:
         assert main(["seed", "--demo"]) == 2

@@ -30,28 +30,82 @@ def test_unknown_time_zone_is_refused():
         Settings(_env_file=None, time_zone="Mars/Olympus")
 
 
+SAFE_PRODUCTION = {
+    "environment": "production",
+    "database_url": "postgresql+asyncpg://app@db/portfolio",
+    "public_base_url": "https://api.example.org",
+}
+
+
 @pytest.mark.parametrize(
     ("overrides", "problem"),
     [
         ({"database_url": "sqlite+aiosqlite:///x.db"}, "PostgreSQL"),
         ({"cors_origins": ["*"]}, "CORS_ORIGINS"),
-        ({"trusted_proxies": ["*"]}, "TRUSTED_PROXIES"),
+        ({"trusted_proxies": ["*"]}, "TRUSTED_PROXIES must list addresses"),
+        ({"public_base_url": None}, "PUBLIC_BASE_URL .* or ALLOWED_HOSTS must name the host"),
+        ({"public_base_url": "api.example.org"}, "PUBLIC_BASE_URL .* or ALLOWED_HOSTS"),
+        ({"allowed_hosts": ["*"]}, "ALLOWED_HOSTS must list host names"),
+        ({"trusted_proxies": ["10.0.0.0/8", "0.0.0.0/0"]}, "not every address"),
+        ({"trusted_proxies": ["::/0"]}, "not every address"),
+        ({"trusted_proxies": ["0.0.0.0/1", "128.0.0.0/1"]}, "not every address"),
+        ({"trusted_proxies": ["0/0"]}, "'0/0' is not an address or network"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides, problem):
-    safe = {"database_url": "postgresql+asyncpg://app@db/portfolio"}
     with pytest.raises(ValidationError, match=problem):
-        Settings(_env_file=None, environment="production", **{**safe, **overrides})
+        Settings(_env_file=None, **{**SAFE_PRODUCTION, **overrides})
 
 
 def test_production_accepts_safe_settings():
     settings = Settings(
         _env_file=None,
-        environment="production",
-        database_url="postgresql+asyncpg://app@db/portfolio",
+        **SAFE_PRODUCTION,
         cors_origins=["https://admin.example"],
+        trusted_proxies=["172.28.1.0/24", "fd00::/8"],
     )
     assert not settings.is_sqlite
+    assert settings.allowed_hosts == ["api.example.org"]
+
+
+def test_production_accepts_allowed_hosts_without_a_public_base_url(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "API.example.org:8443, .example.com,[::1]:8000")
+    settings = Settings(_env_file=None, **{**SAFE_PRODUCTION, "public_base_url": None})
+    assert settings.allowed_hosts == ["api.example.org:8443", ".example.com", "[::1]:8000"]
+
+
+@pytest.mark.parametrize(
+    ("public_base_url", "host"),
+    [
+        ("https://API.example.org/", "api.example.org"),
+        ("https://api.example.org:8443/v1", "api.example.org:8443"),
+        ("http://[::1]:8000", "[::1]:8000"),
+    ],
+)
+def test_production_allows_the_public_base_urls_host(public_base_url, host):
+    settings = Settings(_env_file=None, **{**SAFE_PRODUCTION, "public_base_url": public_base_url})
+    assert settings.allowed_hosts == [host]
+
+
+def test_allowed_hosts_listed_win_over_the_public_base_url():
+    settings = Settings(_env_file=None, **SAFE_PRODUCTION, allowed_hosts=["www.example.org"])
+    assert settings.allowed_hosts == ["www.example.org"]
+
+
+def test_outside_production_any_host_unless_allowed_hosts_are_listed():
+    assert Settings(_env_file=None, public_base_url="https://api.example.org").allowed_hosts == []
+    assert Settings(_env_file=None, allowed_hosts="a.example, *").allowed_hosts == [
+        "a.example",
+        "*",
+    ]
+
+
+@pytest.mark.parametrize(
+    "entry", ["https://api.example.org", "api.example.org/", ".example.com:8443", "a b", "h:port"]
+)
+def test_allowed_hosts_are_host_names(entry):
+    with pytest.raises(ValidationError, match="host names with an optional port"):
+        Settings(_env_file=None, allowed_hosts=[entry])
 
 
 S3_VARIABLES = (
