@@ -153,6 +153,12 @@ async def end_read_transaction(session: AsyncSession) -> None:
     await session.commit()
 
 
+async def begin_writing(session: AsyncSession) -> None:
+    """Begin the session's next transaction as a writer (after `end_read_transaction`): on
+    SQLite the write lock is taken up front, so reading before writing cannot fail "locked"."""
+    await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+
+
 Callback = Callable[[], Awaitable[None]]
 _AFTER_COMMIT = "after_commit"
 _ON_FAILURE = "on_failure"
@@ -185,7 +191,7 @@ async def unit_of_work(
     any failure roll back and run the `on_failure` ones (which remove files stored on the way)."""
     async with sessionmaker() as session:
         try:
-            await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+            await begin_writing(session)
             yield session
             await session.commit()
         except BaseException:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.common.drf_messages import NON_FIELD_ERRORS, field_errors_from_pydantic
+from app.common.workers import Busy
 from app.models.base import Base, verbose_name
 
 logger = logging.getLogger("app.errors")
@@ -300,6 +301,11 @@ async def handle_client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
+async def handle_busy(_request: Request, _exc: Exception) -> JSONResponse:
+    """Password hashing is full (routes that hash document the 429): try again in a second."""
+    return _render(Throttled(1))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _render(APIError())
@@ -326,4 +332,5 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, handle_database_unavailable)
     app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
     app.add_exception_handler(ClientDisconnect, handle_client_gone)
+    app.add_exception_handler(Busy, handle_busy)
     app.add_exception_handler(Exception, handle_unexpected)

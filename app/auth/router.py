@@ -4,54 +4,98 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
-from app.auth import repository
+from app.auth import repository, throttle
 from app.auth.dependencies import AnyUser, Public
 from app.auth.schemas import LoginIn, LoginOut, PasswordChangeIn, TokenOut, UserOut
-from app.auth.secrets import hash_password, verify_password
-from app.auth.throttle import check_login_allowed, forget_login_failures, record_login_failure
+from app.auth.secrets import hash_password, hashing_is_full, needs_rehash, verify_password
 from app.common.drf_messages import NON_FIELD_ERRORS
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import PathId
 from app.common.routing import APIRouter
-from app.db import SessionDep
-from app.errors import NotFound, Throttled, ValidationFailed, openapi_responses
+from app.common.workers import Busy
+from app.db import SessionDep, begin_writing, end_read_transaction, unit_of_work
+from app.errors import (
+    NotFound,
+    ServiceUnavailable,
+    Throttled,
+    ValidationFailed,
+    openapi_responses,
+)
+from app.settings import Settings
 
 router = APIRouter(tags=["auth"])
+LOGIN_FAILED = "Unable to log in with provided credentials."
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _checked_password(
+    request: Request, attempt_id: int, password_hash: str | None, password: str
+) -> bool:
+    """Check a password whose attempt is counted; if no thread is free, 429 and the attempt
+    does not count."""
+    try:
+        return await verify_password(password_hash, password)
+    except Busy:
+        async with unit_of_work(request.app.state.sessionmaker) as session:
+            await throttle.withdraw_attempt(session, attempt_id)
+        raise Throttled(1) from None
+
+
 @router.post(
     "/api/auth/token/",
     dependencies=[Public],
-    responses=openapi_responses([Throttled]),
+    responses=openapi_responses([Throttled, ServiceUnavailable]),
     summary="Log in: exchange a username and password for a new API token",
 )
-async def obtain_token(request: Request, session: SessionDep, payload: LoginIn) -> LoginOut:
-    settings = request.app.state.settings
+async def obtain_token(request: Request, payload: LoginIn) -> LoginOut:
+    """No database connection is held while the password is checked: each of the two short
+    transactions (count the attempt, then issue the token) takes one from the pool and returns it.
+    """
+    settings: Settings = request.app.state.settings
+    sessionmaker = request.app.state.sessionmaker
     now = datetime.now(UTC)
     address = client_address(request)
-    await check_login_allowed(session, payload.username, address, now, settings)
-    user = await repository.get_user_by_username(session, payload.username)
+    if hashing_is_full():  # refused before anything is counted or read
+        raise Throttled(1)
+    keys = throttle.LoginKeys.of(payload.username, address)
+    async with unit_of_work(sessionmaker) as session:
+        attempt_id = await throttle.record_attempt(session, keys, now, settings)
+        user = await repository.get_user_by_username(session, payload.username)
     # Verified even for an unknown user, so the answer takes the same time either way.
-    valid = await verify_password(user.password_hash if user else None, payload.password)
+    password_hash = user.password_hash if user else None
+    valid = await _checked_password(request, attempt_id, password_hash, payload.password)
     if user is None or not valid or not user.is_active:
-        await record_login_failure(session, payload.username, address, now, settings)
-        await session.commit()  # the failure must count although this request fails
-        raise ValidationFailed.field(
-            NON_FIELD_ERRORS, "Unable to log in with provided credentials."
+        raise ValidationFailed.field(NON_FIELD_ERRORS, LOGIN_FAILED)
+    new_hash = await _upgraded_hash(user.password_hash, payload.password)
+    async with unit_of_work(sessionmaker) as session:
+        await throttle.forget_failures(session, keys)
+        current = await repository.get_user(session, user.id)
+        if current is None or not current.is_active:  # deleted or deactivated meanwhile
+            raise ValidationFailed.field(NON_FIELD_ERRORS, LOGIN_FAILED)
+        current.last_login = now
+        if new_hash is not None and current.password_hash == user.password_hash:
+            current.password_hash = new_hash
+        _, key = await repository.issue_token(
+            session,
+            user.id,
+            name=f"login from {address} at {now:%Y-%m-%d %H:%M} UTC",
+            expires_at=repository.expiry(settings.login_token_ttl_days),
         )
-    await forget_login_failures(session, payload.username)
-    user.last_login = now
-    _, key = await repository.issue_token(
-        session,
-        user.id,
-        name=f"login from {address} at {now:%Y-%m-%d %H:%M} UTC",
-        expires_at=repository.expiry(settings.login_token_ttl_days),
-    )
     return LoginOut(token=key)
+
+
+async def _upgraded_hash(password_hash: str, password: str) -> str | None:
+    """A hash with today's argon2 parameters when the stored one has others; None when it is
+    current, or when no thread is free (the upgrade waits for the next login)."""
+    if not needs_rehash(password_hash):
+        return None
+    try:
+        return await hash_password(password)
+    except Busy:
+        return None
 
 
 @router.delete("/api/auth/token/", status_code=204, summary="Log out: revoke the token used")
@@ -97,13 +141,34 @@ async def revoke_own_token(session: SessionDep, principal: AnyUser, token_id: Pa
 @router.post(
     "/api/auth/password/",
     status_code=204,
+    responses=openapi_responses([Throttled]),
     summary="Change one's own password; every other token of the user is revoked",
 )
 async def change_own_password(
-    session: SessionDep, principal: AnyUser, payload: PasswordChangeIn
+    request: Request, session: SessionDep, principal: AnyUser, payload: PasswordChangeIn
 ) -> None:
-    user = await repository.get_user(session, principal.user_id)
-    if user is None or not await verify_password(user.password_hash, payload.old_password):
+    """Throttled as logins are (a stolen token must not let anyone guess the password), and
+    likewise no connection is held while the passwords are hashed."""
+    await end_read_transaction(session)
+    if hashing_is_full():
+        raise Throttled(1)
+    keys = throttle.LoginKeys.of(principal.username, client_address(request))
+    async with unit_of_work(request.app.state.sessionmaker) as attempts:
+        now = datetime.now(UTC)
+        settings = request.app.state.settings
+        attempt_id = await throttle.record_attempt(attempts, keys, now, settings)
+        user = await repository.get_user(attempts, principal.user_id)
+    password_hash = user.password_hash if user else None
+    if not await _checked_password(request, attempt_id, password_hash, payload.old_password):
         raise ValidationFailed.field("old_password", "Wrong password.")
-    user.password_hash = await hash_password(payload.new_password)
-    await repository.revoke_tokens_of(session, user.id, keep=principal.token_id)
+    try:
+        new_hash = await hash_password(payload.new_password)
+    except Busy:
+        raise Throttled(1) from None
+    await begin_writing(session)
+    await throttle.forget_failures(session, keys)
+    current = await repository.get_user(session, principal.user_id)
+    if current is None:
+        raise NotFound()
+    current.password_hash = new_hash
+    await repository.revoke_tokens_of(session, principal.user_id, keep=principal.token_id)

@@ -1,18 +1,31 @@
 """Passwords hashed with argon2id; API keys random and stored only as SHA-256 digests."""
 
-import asyncio
 import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.common.workers import BoundedPool, usable_cpus
+
 _hasher = PasswordHasher()  # argon2id, 64 MiB, 3 passes: memory-hard by design
 # Verified when the username is unknown, so a miss costs what a wrong password costs.
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_hex(16))
 
+# Hashes at once: one per usable CPU but one, which stays free for the event loop (each hash
+# takes 64 MiB and a core for tens of milliseconds); a few wait behind them; beyond that
+# `Busy`, which the routes answer with a 429 at once.
+PASSWORD_QUEUE_PER_THREAD = 4
+_threads = max(1, usable_cpus() - 1)
+password_pool = BoundedPool("password", _threads, PASSWORD_QUEUE_PER_THREAD * _threads)
+
 KEY_BYTES = 20  # 160 bits, written as 40 hex characters like DRF's keys
 PREFIX_LENGTH = 8
+
+
+def hashing_is_full() -> bool:
+    """Every hashing thread busy and the queue behind them full: refuse before other work."""
+    return password_pool.full()
 
 
 def hash_password_sync(password: str) -> str:
@@ -20,7 +33,8 @@ def hash_password_sync(password: str) -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    """Off the event loop, in the bounded pool: raises `Busy` when it is full."""
+    return await password_pool.run(_hasher.hash, password)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -31,8 +45,17 @@ def _verify(password_hash: str | None, password: str) -> bool:
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check off the event loop; `None` (no such user) takes the same time and fails."""
-    return await asyncio.to_thread(_verify, password_hash, password)
+    """Check in the bounded pool (`Busy` when full); `None` (no such user) takes the same time
+    and fails."""
+    return await password_pool.run(_verify, password_hash, password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Hashed with other parameters than today's (argon2-cffi's defaults move with time)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def new_api_key() -> str:

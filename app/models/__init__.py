@@ -1,7 +1,7 @@
 """ORM models. They reference each other, so they live together (and Alembic sees them all)."""
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
-from app.models.media import MediaFile, MediaThumbnail
+from app.models.media import MediaFile, MediaThumbnail, UsedMediaName
 from app.models.portfolio import (
     Employer,
     Portfolio,
@@ -27,6 +27,7 @@ __all__ = [
     "SearchableMixin",
     "Tag",
     "TimestampMixin",
+    "UsedMediaName",
     "User",
     "portfolio_images",
     "portfolio_tags",

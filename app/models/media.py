@@ -62,3 +62,12 @@ class MediaThumbnail(IdMixin, StoredMixin, Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
     file: Mapped[MediaFile] = relationship(back_populates="thumbnails", lazy="raise")
+
+
+class UsedMediaName(Base):
+    """Every storage key ever given to an upload, kept after the file is deleted: a name, once
+    served (and perhaps cached for a year as immutable), never names other bytes."""
+
+    __tablename__ = "media_used_name"
+
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)

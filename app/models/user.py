@@ -48,15 +48,17 @@ class ApiToken(IdMixin, Base):
 
 
 class LoginFailure(IdMixin, Base):
-    """One failed login; counted per username and per client address by every replica."""
+    """One failed (or not yet decided) login, counted by every replica per username, per client
+    address and per both. Both are stored as SHA-256 digests: a key of any length a request can
+    carry fits, and the table names nobody."""
 
     __tablename__ = "auth_login_failure"
 
-    username: Mapped[str] = mapped_column(String(150))
-    client_address: Mapped[str] = mapped_column(String(64))
+    username_digest: Mapped[str] = mapped_column(String(64))
+    address_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        Index(None, "username", "created_at"),
-        Index(None, "client_address", "created_at"),
+        Index(None, "username_digest", "address_digest", "created_at"),
+        Index(None, "address_digest", "created_at"),
     )
