@@ -163,7 +163,9 @@ class Settings(BaseSettings):
             url = urlsplit(self.public_base_url)
             if url.hostname:
                 host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
-                self.allowed_hosts = [host if url.port is None else f"{host}:{url.port}"]
+                default_port = {"http": 80, "https": 443}.get(url.scheme)
+                port = "" if url.port in (None, default_port) else f":{url.port}"
+                self.allowed_hosts = [host + port]  # without a port: on any port
         return self
 
     @model_validator(mode="after")

@@ -79,6 +79,7 @@ def test_production_accepts_allowed_hosts_without_a_public_base_url(monkeypatch)
     [
         ("https://API.example.org/", "api.example.org"),
         ("https://api.example.org:8443/v1", "api.example.org:8443"),
+        ("https://api.example.org:443", "api.example.org"),  # browsers leave the port out
         ("http://[::1]:8000", "[::1]:8000"),
     ],
 )
