@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from app.auth.router import router as auth_router
 from app.common.docs import install_docs
 from app.common.middleware import (
+    AllowedHostsMiddleware,
     BodyLimitMiddleware,
     ProxyHeadersMiddleware,
     RequestContextMiddleware,
@@ -102,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.media_storage == "local":  # a bucket serves its own objects
         install_media_serving(app, settings)
 
-    # Added innermost first: the request id wraps everything, proxies are resolved before CORS.
+    # Added innermost first: the request id wraps everything, proxies are resolved before the
+    # host is checked (the forwarded host is the one links use), and that before CORS.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=settings.upload_max_bytes,
     )
     app.add_middleware(TrailingSlashMiddleware)
+    if settings.allowed_hosts and "*" not in settings.allowed_hosts:
+        app.add_middleware(AllowedHostsMiddleware, allowed=settings.allowed_hosts)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware)
     logging.getLogger("app").setLevel(settings.log_level.upper())

@@ -1,4 +1,4 @@
-"""Plain ASGI middleware: trusted proxy headers, request ids and one access-log line each."""
+"""Plain ASGI middleware: trusted proxy headers, allowed hosts, request ids and access logs."""
 
 import ipaddress
 import json
@@ -12,7 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge
+from app.errors import APIError, ParseError, PayloadTooLarge
 
 access_logger = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -60,6 +60,56 @@ class ProxyHeadersMiddleware:
             if not self.is_trusted(address):
                 scope["client"] = (address, 0)
                 break
+
+
+class AllowedHostsMiddleware:
+    """Answer 400 to a `Host` not allowed, so that no absolute URL built from it points elsewhere.
+
+    It runs inside ProxyHeadersMiddleware: the host checked is the one the links are built from,
+    a trusted proxy's `X-Forwarded-Host` included. `host` allows that host on any port,
+    `host:port` on that port only, `.example.com` the domain and its subdomains on any port.
+    The probes answer any host: orchestrators call them by address.
+    """
+
+    EXEMPT = frozenset(
+        f"/{probe}{slash}" for probe in ("healthz", "readyz", "metrics") for slash in ("", "/")
+    )
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        entries = {entry.strip().lower() for entry in allowed}
+        self.domains = tuple(entry for entry in entries if entry.startswith("."))
+        self.hosts = frozenset(entries.difference(self.domains))  # host:port, or host: any port
+
+    def allows(self, host: str) -> bool:
+        host = host.lower()
+        if host in self.hosts:
+            return True
+        name, port = host, ""
+        if not host.endswith("]") and ":" in host:  # not a bare [IPv6]
+            name, _, port = host.rpartition(":")
+            # Only digits: "api.example:1@evil.example" would make links point at evil.example.
+            if not (port.isascii() and port.isdigit()):
+                return False
+        if name in self.hosts:
+            return True
+        # A wildcard only for a plain DNS name: "evil.example/x.example.com" ends in one too.
+        if not (self.domains and name.isascii()):
+            return False
+        if not name.replace(".", "").replace("-", "").isalnum():
+            return False
+        dotted = "." + name
+        return any(dotted.endswith(domain) for domain in self.domains)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+        if self.allows(host):
+            await self.app(scope, receive, send)
+            return
+        await send_error(send, ParseError("Invalid host header."))
 
 
 class RequestContextMiddleware:
@@ -161,3 +211,19 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, error: APIError) -> None:
+    """Answer with the error's JSON body from middleware, before any route was reached."""
+    body = json.dumps(error.body()).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status_code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
