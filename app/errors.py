@@ -39,6 +39,7 @@ class APIError(Exception):
     default_detail: ClassVar[str] = "A server error occurred."
     description: ClassVar[str] = "Internal server error"
     openapi_model: ClassVar[type[BaseModel]] = ErrorDetail
+    openapi_headers: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, detail: str | None = None, headers: Mapping[str, str] | None = None):
         self.detail = detail or self.default_detail
@@ -50,7 +51,10 @@ class APIError(Exception):
 
     @classmethod
     def openapi_response(cls) -> dict[str, Any]:
-        return {"model": cls.openapi_model, "description": cls.description}
+        response = {"model": cls.openapi_model, "description": cls.description}
+        if cls.openapi_headers:
+            response["headers"] = cls.openapi_headers
+        return response
 
 
 class ValidationFailed(APIError):
@@ -133,9 +137,18 @@ class UnsupportedMediaType(APIError):
             super().__init__(f'Unsupported media type "{media_type}" in request.')
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
+
+
 class Throttled(APIError):
     status_code = 429
     description = "Too many requests"
+    openapi_headers = RETRY_AFTER
 
     def __init__(self, wait_seconds: int):
         wait_seconds = max(1, wait_seconds)
@@ -157,6 +170,18 @@ class StorageUnavailable(ServiceUnavailable):
 
     default_detail = "File storage temporarily unavailable, try again later."
     description = "Database or file storage unreachable"
+
+
+class ServerBusy(StorageUnavailable):
+    """Image work is full (every thread decoding, the queue behind them full): refused at once."""
+
+    default_detail = "Server busy, try again later."
+    description = "Busy with other images, or database or file storage unreachable"
+    openapi_headers = RETRY_AFTER
+    RETRY_SECONDS = 2
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(self.RETRY_SECONDS)})
 
 
 # Errors a dependency can raise, so that every route depending on it documents them.

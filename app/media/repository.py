@@ -5,12 +5,13 @@ from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.common.sql import AnySelect, read
 from app.media.serialize import UrlFor, file_payload, media_payload
-from app.models import MediaFile, MediaThumbnail
+from app.models import MediaFile, MediaThumbnail, UsedMediaName
 
 FILE_COLUMNS = (
     MediaFile.id,
@@ -32,6 +33,26 @@ THUMBNAIL_COLUMNS = (
     MediaThumbnail.box,
     MediaThumbnail.path,
 )
+
+
+RECORD_NAME = {
+    backend.dialect.name: backend.insert(UsedMediaName).on_conflict_do_nothing(
+        index_elements=["path"]
+    )
+    for backend in (postgresql, sqlite)
+}
+
+
+async def claim_name(session: AsyncSession, key: str) -> bool:
+    """Record a storage key as used; whether no upload had used it before (it is now ours)."""
+    statement = RECORD_NAME[session.get_bind().dialect.name].returning(UsedMediaName.path)
+    return (await session.execute(statement, {"path": key})).first() is not None
+
+
+async def record_names(session: AsyncSession, keys: list[str]) -> None:
+    """Record storage keys as used, in one statement (thumbnails of a claimed original)."""
+    statement = RECORD_NAME[session.get_bind().dialect.name]
+    await session.execute(statement, [{"path": key} for key in keys])
 
 
 class Thumbnail(NamedTuple):

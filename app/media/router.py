@@ -23,7 +23,7 @@ from app.db import SessionDep, end_read_transaction
 from app.errors import (
     NotFound,
     PayloadTooLarge,
-    StorageUnavailable,
+    ServerBusy,
     UnsupportedMediaType,
     openapi_responses,
 )
@@ -63,7 +63,7 @@ def _payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
     "/api/media/",
     status_code=201,
     response_model=MediaFileOut,
-    responses=openapi_responses([PayloadTooLarge, UnsupportedMediaType, StorageUnavailable]),
+    responses=openapi_responses([PayloadTooLarge, UnsupportedMediaType, ServerBusy]),
     summary="Upload a file; images get inspected and four thumbnails",
 )
 async def upload_media(

@@ -8,23 +8,23 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.common.workers import BoundedPool, Busy, usable_cpus
 from app.db import after_commit, on_failure
 from app.errors import (
     PayloadTooLarge,
+    ServerBusy,
     StorageUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.media import naming
+from app.media import naming, repository
 from app.media.images import InvalidImage, ProcessedImage, process_image
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
@@ -53,12 +53,17 @@ def _set_image_thread_priority() -> None:
         os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
-# Image work is CPU-bound and releases the GIL: one thread per core, never the event loop.
-_image_threads = ThreadPoolExecutor(
-    max_workers=os.cpu_count() or 2,
-    thread_name_prefix="image",
+# Image work is CPU-bound and releases the GIL: one thread per usable CPU, never the event loop.
+# Each decode may take hundreds of MiB, so no more run at once; a few uploads wait (spooled to
+# disk, not in memory), and beyond them an upload is refused at once with a 503.
+IMAGE_QUEUE_PER_THREAD = 4
+_image_threads = BoundedPool(
+    "image",
+    threads=usable_cpus(),
+    queue=IMAGE_QUEUE_PER_THREAD * usable_cpus(),
     initializer=_set_image_thread_priority,
 )
+NAME_ATTEMPTS = 10
 
 
 @dataclass
@@ -71,9 +76,10 @@ class Upload:
 
 
 async def _run_in_image_thread(function: Any, *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(
-        _image_threads, partial(function, *args)
-    )
+    try:
+        return await _image_threads.run(function, *args)
+    except Busy:
+        raise ServerBusy() from None
 
 
 def _read_head(file: IO[bytes]) -> bytes:
@@ -138,11 +144,13 @@ async def create_media(
     content: bytes | IO[bytes] = upload.file
     if image is not None and image.cleaned_original is not None:
         content = image.cleaned_original
+    key = await _unused_name(session, naming.original_key(day, stem, sniffed.extension))
     async with _storage_failures_are_503():
-        key = await storage.save(
-            naming.original_key(day, stem, sniffed.extension), content, sniffed.mime_type
-        )
-    saved.append(key)
+        stored_key = await storage.save(key, content, sniffed.mime_type)
+    saved.append(stored_key)
+    if stored_key != key:  # a file the names table never knew of (stored before it existed)
+        await repository.record_names(session, [stored_key])
+    key = stored_key
     media = MediaFile(
         kind=sniffed.kind,
         name=upload.name or naming.display_name(upload.filename),
@@ -158,7 +166,9 @@ async def create_media(
         media.width, media.height, media.mode = image.width, image.height, image.mode
         try:
             async with _storage_failures_are_503():
-                media.thumbnails = await _store_thumbnails(storage, image, key, sniffed, saved)
+                media.thumbnails = await _store_thumbnails(
+                    session, storage, image, key, sniffed, saved
+                )
         finally:
             image.close()
     session.add(media)
@@ -166,8 +176,24 @@ async def create_media(
     return media
 
 
+async def _unused_name(session: AsyncSession, key: str) -> str:
+    """`key`, or a variant with a random suffix, never given to any upload before (claimed in
+    the request's transaction: an upload of the same name at the same time waits for it)."""
+    candidate = key
+    for _ in range(NAME_ATTEMPTS):
+        if await repository.claim_name(session, candidate):
+            return candidate
+        candidate = naming.with_random_suffix(key)
+    raise AssertionError(f"no unused name for {key!r} in {NAME_ATTEMPTS} random attempts")
+
+
 async def _store_thumbnails(
-    storage: Storage, image: ProcessedImage, original: str, sniffed: Sniffed, saved: list[str]
+    session: AsyncSession,
+    storage: Storage,
+    image: ProcessedImage,
+    original: str,
+    sniffed: Sniffed,
+    saved: list[str],
 ) -> list[MediaThumbnail]:
     """All or none; their keys join `saved`, which is removed if the rows do not commit."""
     thumbnails = sorted(image.thumbnails, key=lambda thumbnail: thumbnail.box)
@@ -178,6 +204,7 @@ async def _store_thumbnails(
         ]
     )
     saved.extend(keys)
+    await repository.record_names(session, keys)
     return [
         MediaThumbnail(
             box=thumbnail.box,

@@ -147,6 +147,32 @@ async def test_a_taken_key_gets_a_random_suffix(storage, conditional):
         assert (await client.get(storage.url(second, ""))).content == b"two"
 
 
+async def test_a_store_that_ignores_if_none_match_never_overwrites_a_file(storage, caplog):
+    """A second upload of a taken name must not replace the first file (and then delete it
+    when that upload fails): the store is probed once, and written to with a HEAD first."""
+
+    async def ignore_if_none_match(request: httpx.Request) -> None:
+        request.headers.pop("if-none-match", None)
+
+    storage._client = httpx.AsyncClient(event_hooks={"request": [ignore_if_none_match]})
+    first = await storage.save("core_media/twin.jpg", b"one", "image/jpeg")
+    second = await storage.save("core_media/twin.jpg", b"two", "image/jpeg")
+    assert first == "core_media/twin.jpg"
+    assert second != first
+    assert storage.conditional_writes is False
+    assert "ignores If-None-Match" in caplog.text
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(storage.url(first, ""))).content == b"one"
+    assert [stored.key async for stored in storage.list_objects("")] != []
+    assert not [stored async for stored in storage.list_objects(".portfolio-api/")]
+
+
+async def test_a_store_that_honours_if_none_match_keeps_conditional_writes(storage):
+    await storage.save("core_media/single.jpg", b"one", "image/jpeg")
+    assert storage.conditional_writes is True
+    assert not [stored async for stored in storage.list_objects(".portfolio-api/")]
+
+
 async def test_listing_pages_through_continuation_tokens_inside_the_prefix(s3_server, storage):
     outside = s3_server.storage(storage.bucket, key_prefix="other/")
     await outside.put("core_media/elsewhere.txt", b"not ours", "text/plain")

@@ -1,12 +1,16 @@
 """Uploads: the seeds' image shape, thumbnails, location stripping and every refusal."""
 
+import asyncio
 import io
 import re
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
 
+from app.common.workers import BoundedPool
+from app.media import service
 from app.media.storage import NewObject, StorageError
 from app.media.storage.local import LocalStorage
 from tests.media import samples
@@ -322,9 +326,49 @@ async def test_a_batch_of_writes_is_stored_whole_or_not_at_all(app, media_store)
     assert await app.state.storage.save_all(batch) == ["batch/1.png", "batch/2.png", "batch/3.png"]
 
 
-def test_the_upload_route_documents_the_storage_503(app):
+async def test_a_deleted_files_name_never_serves_other_bytes(media_client, media_store):
+    """Media is served as immutable for a year: a cache holding the deleted picture under its
+    URL must never be right about a different one."""
+    first = (await upload(media_client, samples.photo((120, 90)), "image.jpg")).json()
+    assert (await media_client.delete(f"/api/media/{first['id']}")).status_code == 204
+    second = (await upload(media_client, samples.photo((90, 120)), "image.jpg")).json()
+    assert first["f"].endswith("/image.jpg")
+    assert re.search(r"/image_[A-Za-z0-9]{7}\.jpg$", second["f"])
+    old_thumbnails = {thumbnail["f"] for thumbnail in first["thumbnails"]}
+    assert not old_thumbnails & {thumbnail["f"] for thumbnail in second["thumbnails"]}
+    assert media_store.key(first["f"]) not in await media_store.keys()
+
+
+async def test_a_full_image_queue_is_503_at_once_and_keeps_nothing(
+    media_client, media_store, monkeypatch
+):
+    pool = BoundedPool("image-test", threads=1, queue=0)
+    monkeypatch.setattr(service, "_image_threads", pool)
+    release = threading.Event()
+    occupied = asyncio.ensure_future(pool.run(release.wait, 10))
+    await asyncio.sleep(0.05)
+    before = await media_store.keys()
+    try:
+        refused = await upload(media_client, samples.photo((300, 200)), "queued.jpg")
+    finally:
+        release.set()
+        await occupied
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "2"
+    assert refused.json() == {"detail": "Server busy, try again later."}
+    assert await media_store.keys() == before
+    assert (await media_client.get("/api/media/")).json()["count"] == 0
+    retried = await upload(media_client, samples.photo((300, 200)), "queued.jpg")
+    assert retried.status_code == 201
+    assert retried.json()["f"].endswith("/queued.jpg")
+
+
+def test_the_upload_route_documents_the_503s_and_retry_after(app):
     responses = app.openapi()["paths"]["/api/media/"]["post"]["responses"]
-    assert responses["503"]["description"] == "Database or file storage unreachable"
+    assert responses["503"]["description"] == (
+        "Busy with other images, or database or file storage unreachable"
+    )
+    assert responses["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
 
 
 async def test_f_uses_the_configured_media_base_url(app, media_client, media_store):

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ NAME_ATTEMPTS = 10
 RETRY_DELAY = 0.1  # seconds, doubled after each failed attempt
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+PROBE_FOLDER = ".portfolio-api/"  # beside the media folders, never under them
 
 
 class S3Error(StorageError):
@@ -157,6 +159,7 @@ class S3Storage:
         self.bucket_path = base_path if virtual else f"{base_path}/{uri_encode(bucket)}"
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._client: httpx.AsyncClient | None = None
+        self._conditional_writes_checked = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "S3Storage":
@@ -241,6 +244,7 @@ class S3Storage:
         raise S3Error(operation, None, type(failure).__name__, str(failure)) from failure
 
     async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
+        await self._check_conditional_writes()
         payload = await asyncio.to_thread(_Payload.measure, content)
         candidate = key
         for _ in range(NAME_ATTEMPTS):
@@ -254,6 +258,31 @@ class S3Storage:
                 return candidate
             candidate = with_random_suffix(key)
         raise StorageError(f"no free name for {key!r} after {NAME_ATTEMPTS} attempts")
+
+    async def _check_conditional_writes(self) -> None:
+        """Once per process, before the first write: does the store honour `If-None-Match: *`?
+
+        One that ignores it would let a second upload of a taken name overwrite the first file,
+        and then delete it if that upload failed. Such a store is written to as if
+        S3_CONDITIONAL_WRITES were false (a HEAD before each PUT), with a warning; the names
+        table (`media_used_name`) already keeps two uploads from choosing the same key.
+        """
+        if not self.conditional_writes or self._conditional_writes_checked:
+            return
+        key = f"{PROBE_FOLDER}conditional-write-{secrets.token_hex(8)}"
+        probe = _Payload.measure(b"probe")
+        try:
+            await self._put(key, probe, "text/plain", only_new=True)
+            honoured = not await self._put(key, probe, "text/plain", only_new=True)
+        finally:
+            await self.delete([key])
+        if not honoured:
+            logger.warning(
+                "S3 store ignores If-None-Match: writing with a HEAD first instead "
+                "(set S3_CONDITIONAL_WRITES=false to skip this check)"
+            )
+            self.conditional_writes = False
+        self._conditional_writes_checked = True
 
     async def save_all(self, objects: Sequence[NewObject]) -> list[str]:
         """Side by side: each write is a request that mostly waits for the network."""
