@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from app.models import MediaFile, MediaThumbnail, Portfolio
+from app.models import MediaFile, MediaThumbnail, Portfolio, User
 from tests.factories import create_row, create_superuser
 from tests.media import samples
 from tests.media.conftest import stored_files, upload
@@ -131,6 +131,55 @@ async def test_ids_are_never_reused(app, racer):
         second = (await racer.post(path, json=body)).json()["id"]
         assert second > first
         assert (await racer.delete(f"{path}{first}")).status_code == 404
+
+
+# Two superusers, each taking the status from themselves at once: (method, body, the 400 body
+# when refused) per request. Each acts on itself, so whichever goes first leaves the other's
+# credentials intact.
+DEMOTE = (
+    "patch",
+    {"is_superuser": False},
+    {"is_superuser": ["The last active superuser cannot lose this status."]},
+)
+DEACTIVATE = (
+    "patch",
+    {"is_active": False},
+    {"is_active": ["The last active superuser cannot be deactivated."]},
+)
+DELETE = ("delete", None, {"detail": "The last active superuser cannot be deleted."})
+LAST_SUPERUSER = {
+    "both demote": (DEMOTE, DEMOTE),
+    "deactivate and demote": (DEACTIVATE, DEMOTE),
+    "deactivate and delete": (DEACTIVATE, DELETE),
+    "both delete": (DELETE, DELETE),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("actions", LAST_SUPERUSER.values(), ids=LAST_SUPERUSER.keys())
+async def test_two_superusers_leaving_at_once_leave_one(app, committing_client, actions):
+    active_superusers = (
+        select(func.count()).select_from(User).where(User.is_superuser, User.is_active)
+    )
+    for n in range(ROUNDS // 4):
+        async with app.state.engine.begin() as connection:
+            await connection.execute(update(User).values(is_superuser=False))
+        pair = [await create_superuser(app), await create_superuser(app)]
+        responses = await asyncio.gather(
+            *(
+                committing_client.request(
+                    method, f"/api/users/{caller.user_id}", json=body, headers=caller.headers
+                )
+                for caller, (method, body, _) in zip(pair, actions, strict=True)
+            )
+        )
+        answers = [(r.status_code, r.json() if r.content else None) for r in responses]
+        refused = [
+            (status, body) for (status, body), action in zip(answers, actions, strict=True)
+            if (status, body) == (400, action[2])
+        ]  # fmt: skip
+        succeeded = [status for status, _ in answers if status in (200, 204)]
+        assert (len(refused), len(succeeded)) == (1, 1), f"round {n}: {answers}"
+        assert await scalar(app, active_superusers) == 1, f"round {n}"
 
 
 def orphans(root: Path, before: set[str], keys: set[str]) -> dict[str, set[str]]:

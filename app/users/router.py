@@ -16,7 +16,6 @@ from app.auth.schemas import (
     UserPatch,
     UserReplace,
 )
-from app.auth.secrets import hash_password
 from app.common.crud import get_or_404
 from app.common.filters import CommonFiltersDep, apply_common_filters
 from app.common.ordering import Ordering, ordering_dependency
@@ -25,8 +24,9 @@ from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SAFE_METHODS, SessionDep
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound, openapi_responses
 from app.models import User
+from app.users import service
 
 router = APIRouter(tags=["users"], dependencies=[Depends(superuser)])
 
@@ -34,6 +34,10 @@ ORDERING_FIELDS = ("id", "username", "created_at", "updated_at", "last_login")
 ORDERING_COLUMNS: dict[str, Any] = {name: getattr(User, name) for name in ORDERING_FIELDS}
 UserOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("username",)))]
 USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
+LAST_SUPERUSER_RULE = (
+    "The last active superuser cannot be demoted, deactivated or deleted: 400 "
+    "(on `is_superuser` or `is_active`; `detail` for a DELETE)."
+)
 
 
 async def _user_or_404(request: Request, session: SessionDep, user_id: PathId) -> User:
@@ -43,24 +47,6 @@ async def _user_or_404(request: Request, session: SessionDep, user_id: PathId) -
 
 
 TargetUser = Annotated[User, Depends(_user_or_404)]
-
-
-async def _ensure_username_free(session: SessionDep, username: str, user_id: int | None) -> None:
-    if await repository.username_taken(session, username, except_id=user_id):
-        raise ValidationFailed.field("username", "A user with that username already exists.")
-
-
-async def _apply(session: SessionDep, user: User, changes: dict[str, Any]) -> None:
-    if "username" in changes:
-        await _ensure_username_free(session, changes["username"], user.id)
-    password = changes.pop("password", None)
-    for field, value in changes.items():
-        setattr(user, field, value)
-    if password is not None:
-        user.password_hash = await hash_password(password)
-        # A reset password shuts out whoever held the old one.
-        await repository.revoke_tokens_of(session, user.id)
-    await session.flush()
 
 
 def _out(user: User) -> UserOut:
@@ -98,12 +84,7 @@ async def list_users(
 
 @router.post("/api/users/", status_code=201, summary="Create a user")
 async def create_user(session: SessionDep, payload: UserCreate) -> UserOut:
-    await _ensure_username_free(session, payload.username, None)
-    fields = payload.model_dump(exclude={"password"})
-    user = User(**fields, password_hash=await hash_password(payload.password))
-    session.add(user)
-    await session.flush()
-    return _out(user)
+    return _out(await service.create_user(session, payload))
 
 
 @router.get("/api/users/{user_id}", summary="Retrieve a user")
@@ -111,24 +92,30 @@ async def get_user(user: TargetUser) -> UserOut:
     return _out(user)
 
 
-@router.patch("/api/users/{user_id}", summary="Update some fields of a user")
-async def update_user(session: SessionDep, user: TargetUser, payload: UserPatch) -> UserOut:
-    await _apply(session, user, payload.given())
-    return _out(user)
+@router.patch(
+    "/api/users/{user_id}", summary="Update some fields of a user", description=LAST_SUPERUSER_RULE
+)
+async def update_user(session: SessionDep, user_id: PathId, payload: UserPatch) -> UserOut:
+    return _out(await service.update_user(session, user_id, payload.given()))
 
 
-@router.put("/api/users/{user_id}", summary="Replace a user")
-async def replace_user(session: SessionDep, user: TargetUser, payload: UserReplace) -> UserOut:
+@router.put("/api/users/{user_id}", summary="Replace a user", description=LAST_SUPERUSER_RULE)
+async def replace_user(session: SessionDep, user_id: PathId, payload: UserReplace) -> UserOut:
     changes = payload.model_dump()
     if changes["password"] is None:
         del changes["password"]
-    await _apply(session, user, changes)
-    return _out(user)
+    return _out(await service.update_user(session, user_id, changes))
 
 
-@router.delete("/api/users/{user_id}", status_code=204, summary="Delete a user and their tokens")
-async def delete_user(session: SessionDep, user: TargetUser) -> None:
-    await session.delete(user)  # tokens go with it (ON DELETE CASCADE)
+@router.delete(
+    "/api/users/{user_id}",
+    status_code=204,
+    responses=openapi_responses([service.LastSuperuserDeletion]),
+    summary="Delete a user and their tokens",
+    description=LAST_SUPERUSER_RULE,
+)
+async def delete_user(session: SessionDep, user_id: PathId) -> None:
+    await service.delete_user(session, user_id)
 
 
 @router.get("/api/users/{user_id}/tokens/", summary="List a user's tokens")

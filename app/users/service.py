@@ -1,0 +1,92 @@
+"""Account writes of `/api/users/`, and the rule that some active superuser always remains.
+
+Without one, nobody could manage accounts through the API any more. So the last active
+superuser can be neither demoted, nor deactivated, nor deleted. Concurrent requests are
+safe: every write that could take the status away first locks all active superuser rows
+(`repository.lock_active_superusers`), then counts them, so two of them each taking it from
+one of two superusers run one after the other, and the second one is refused.
+"""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository as auth_repository
+from app.auth.schemas import UserCreate
+from app.auth.secrets import hash_password
+from app.common.crud import get_or_404
+from app.errors import APIError, BadRequestBody, ValidationFailed
+from app.models import User
+from app.users import repository
+
+USERNAME_TAKEN = "A user with that username already exists."
+# The fields whose `false` takes the status away, with the message each gets when it would
+# leave no active superuser.
+LAST_SUPERUSER_FIELDS = {
+    "is_superuser": "The last active superuser cannot lose this status.",
+    "is_active": "The last active superuser cannot be deactivated.",
+}
+
+
+class LastSuperuserDeletion(APIError):
+    """400 `{"detail": ...}`: a DELETE has no body, so no field to name (as the 400 for
+    restoring a link before its portfolio, whose reason is the object's state too)."""
+
+    status_code = 400
+    default_detail = "The last active superuser cannot be deleted."
+    description = "Invalid input"
+    openapi_model = BadRequestBody
+
+
+async def _locked_user(session: AsyncSession, user_id: int, *, guarded: bool) -> tuple[User, bool]:
+    """The user, locked until commit (or 404), and whether they are the last active superuser.
+
+    `guarded`: the write could take the status away, so all active superusers are locked
+    first (always before the user's own row: one order for every writer, no deadlock).
+    Otherwise the answer is False without asking."""
+    superusers = await repository.lock_active_superusers(session) if guarded else []
+    user = await get_or_404(session, User, user_id, for_update=True)
+    return user, superusers == [user.id]
+
+
+async def create_user(session: AsyncSession, payload: UserCreate) -> User:
+    if await auth_repository.username_taken(session, payload.username):
+        raise ValidationFailed.field("username", USERNAME_TAKEN)
+    fields = payload.model_dump(exclude={"password"})
+    user = User(**fields, password_hash=await hash_password(payload.password))
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def update_user(session: AsyncSession, user_id: int, changes: dict[str, Any]) -> User:
+    """Apply validated changes (a new `password` is hashed and revokes the user's tokens)."""
+    losing = [field for field in LAST_SUPERUSER_FIELDS if changes.get(field) is False]
+    user, last = await _locked_user(session, user_id, guarded=bool(losing))
+    errors: dict[str, list[str]] = {}
+    if last:
+        errors.update({field: [LAST_SUPERUSER_FIELDS[field]] for field in losing})
+    if "username" in changes and await auth_repository.username_taken(
+        session, changes["username"], except_id=user.id
+    ):
+        errors["username"] = [USERNAME_TAKEN]
+    if errors:
+        raise ValidationFailed(errors)
+    password = changes.pop("password", None)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if password is not None:
+        user.password_hash = await hash_password(password)
+        # A reset password shuts out whoever held the old one.
+        await auth_repository.revoke_tokens_of(session, user.id)
+    await session.flush()
+    return user
+
+
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    """Delete the user and their tokens (ON DELETE CASCADE); never the last active superuser."""
+    user, last = await _locked_user(session, user_id, guarded=True)
+    if last:
+        raise LastSuperuserDeletion()
+    await session.delete(user)
+    await session.flush()
