@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import getpass
 import logging
 import logging.config
 import os
@@ -104,11 +103,7 @@ def serve(args: argparse.Namespace) -> int:
 def createsuperuser(args: argparse.Namespace) -> int:
     from app.auth import commands
 
-    password = args.password or os.environ.get("PORTFOLIO_API_PASSWORD")
-    if not password and sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-    if not password:
-        raise commands.CommandError("give --password, PORTFOLIO_API_PASSWORD, or a terminal")
+    password = commands.read_password(args.password)
     user = asyncio.run(
         commands.create_user(args.username, password, email=args.email, superuser=True)
     )
@@ -122,7 +117,7 @@ def createuser(args: argparse.Namespace) -> int:
     user = asyncio.run(
         commands.create_user(
             args.username,
-            args.password,
+            commands.read_password(args.password),
             email=args.email,
             staff=args.staff,
             permissions=args.perm,
@@ -251,18 +246,23 @@ def _add_media_commands(commands: Any) -> None:
     parser.set_defaults(handler=media_migrate_storage)
 
 
+# The same sources, in this order, for both account commands (app.auth.commands.read_password).
+PASSWORD_HELP = (
+    "the password (other local users can see it in `ps`); "
+    "else $PORTFOLIO_API_PASSWORD, else asked twice on a terminal"
+)
+
+
 def _add_account_commands(commands: Any) -> None:
     parser = commands.add_parser("createsuperuser", help="create a superuser")
     parser.add_argument("--username", required=True)
     parser.add_argument("--email", default="")
-    parser.add_argument(
-        "--password", help="else $PORTFOLIO_API_PASSWORD, else a prompt on a terminal"
-    )
+    parser.add_argument("--password", help=PASSWORD_HELP)
     parser.set_defaults(handler=createsuperuser)
 
     parser = commands.add_parser("createuser", help="create a user, staff with codes if asked")
     parser.add_argument("--username", required=True)
-    parser.add_argument("--password", required=True)
+    parser.add_argument("--password", help=PASSWORD_HELP)
     parser.add_argument("--email", default="")
     parser.add_argument("--staff", action="store_true", help="staff may use their codes")
     parser.add_argument(

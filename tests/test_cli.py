@@ -1,6 +1,7 @@
 """The `portfolio-api` command: help, migrate and a live `serve`."""
 
 import asyncio
+import getpass
 import io
 import os
 import re
@@ -13,9 +14,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.auth.secrets import verify_password
 from app.cli import main
 from app.main import create_app
+from app.models import User
 from app.settings import Settings, get_settings
 from tests.conftest import make_client, run_migrations, started
 
@@ -149,6 +154,47 @@ def test_createuser_with_codes_and_a_non_expiring_token(cli, cli_database):
     assert (status, username, is_superuser) == (200, "editor", False)
 
 
+@pytest.mark.parametrize("command", ["createuser", "createsuperuser"])
+def test_password_from_the_option_else_the_environment(cli, cli_database, command):
+    env = {"PORTFOLIO_API_PASSWORD": "from the environment"}
+    created = cli(command, "--username", f"env-{command}", env=env)
+    assert created.returncode == 0, created.stderr
+    assert asyncio.run(password_is(cli_database, f"env-{command}", "from the environment"))
+    given = cli(command, "--username", f"opt-{command}", "--password", "from the option", env=env)
+    assert given.returncode == 0, given.stderr
+    assert asyncio.run(password_is(cli_database, f"opt-{command}", "from the option"))
+
+
+def test_help_says_where_the_password_comes_from(capsys):
+    for command in ("createuser", "createsuperuser"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())  # as wrapped to any width
+        assert "else $PORTFOLIO_API_PASSWORD, else asked twice" in help_text
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("command", ["createuser", "createsuperuser"])
+def test_password_typed_twice_on_a_terminal(cli, cli_database, monkeypatch, command):
+    typed = iter(["typed secret", "typed secret", "typed secret", "a typo"])
+    prompts = []
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: prompts.append(prompt) or next(typed))
+    created = cli(command, "--username", f"typed-{command}")
+    assert created.returncode == 0, created.stderr
+    assert prompts == ["Password: ", "Password (again): "]
+    assert asyncio.run(password_is(cli_database, f"typed-{command}", "typed secret"))
+
+    mistyped = cli(command, "--username", f"mistyped-{command}")
+    assert mistyped.returncode == 1
+    assert mistyped.stderr == "portfolio-api: error: the two passwords typed differ\n"
+    assert asyncio.run(password_is(cli_database, f"mistyped-{command}", "typed secret")) is None
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -161,6 +207,7 @@ def test_createuser_with_codes_and_a_non_expiring_token(cli, cli_database):
         (["token", "create", "nobody"], "no user 'nobody'"),
         (["token", "revoke", "not-a-key"], "no such token"),
         (["createsuperuser", "--username", "nopw"], "--password"),
+        (["createuser", "--username", "nopw"], "PORTFOLIO_API_PASSWORD"),
     ],
 )
 def test_mistakes_exit_non_zero_with_one_line(cli, args, message):
@@ -178,6 +225,18 @@ def test_perms_list_names_every_code(cli):
     assert "4241  link_create" in output
     assert "1104  media_delete" in output
     assert len(output.strip().splitlines()) == 24
+
+
+async def password_is(database_url, username, password):
+    """Whether the user's stored password is `password`; None when there is no such user."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            statement = select(User.password_hash).where(User.username == username)
+            stored = (await connection.execute(statement)).scalar_one_or_none()
+    finally:
+        await engine.dispose()
+    return None if stored is None else await verify_password(stored, password)
 
 
 async def who_am_i(database_url, key):

@@ -4,6 +4,10 @@ Each runs one short transaction against the configured database and raises `Comm
 (one line, non-zero exit) for anything a script could get wrong.
 """
 
+import getpass
+import os
+import sys
+
 from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.schemas import PASSWORD_MIN_LENGTH
@@ -11,9 +15,36 @@ from app.auth.secrets import hash_password
 from app.db import standalone_session
 from app.models import User
 
+# Where `createsuperuser` and `createuser` read the password when `--password` is not given.
+PASSWORD_VARIABLE = "PORTFOLIO_API_PASSWORD"
+
 
 class CommandError(Exception):
     """A mistake in the command's input, reported as one line."""
+
+
+def read_password(given: str | None) -> str:
+    """`--password` if given, else `$PORTFOLIO_API_PASSWORD` if set, else typed twice on a
+    terminal. With none of them (a script, a container without a TTY) the command fails
+    rather than wait for input nobody will type."""
+    if given is not None:
+        return given
+    from_environment = os.environ.get(PASSWORD_VARIABLE)
+    if from_environment is not None:
+        return from_environment
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"no password: give --password, set {PASSWORD_VARIABLE}, "
+            "or run it on a terminal to be asked"
+        )
+    try:
+        password = getpass.getpass("Password: ")
+        again = getpass.getpass("Password (again): ")
+    except EOFError:
+        raise CommandError("no password typed") from None
+    if password != again:
+        raise CommandError("the two passwords typed differ")
+    return password
 
 
 def permission_codes(values: list[str]) -> list[int]:
