@@ -1,7 +1,7 @@
 """Routes in the DRF dialect: both trailing slashes, strict JSON bodies, documented errors."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import fastapi
@@ -89,6 +89,8 @@ class DRFRoute(APIRoute):
         if self.takes_json_body:
 
             async def parse_json_then_handle(request: Request) -> Response:
+                if self.access.kind is not AccessKind.PUBLIC and has_body(request):
+                    await _body_gate(request, self.access)
                 await load_json_body(request)
                 response: Response = await handler(request)
                 return response
@@ -97,6 +99,8 @@ class DRFRoute(APIRoute):
         if self.takes_form_body:
 
             async def check_form_then_handle(request: Request) -> Response:
+                if self.access.kind is not AccessKind.PUBLIC and has_body(request):
+                    await _body_gate(request, self.access)
                 content_type = request.headers.get("content-type", "")
                 if content_type and not is_form_media_type(content_type):
                     _defer(request, UnsupportedMediaType(content_type))
@@ -105,6 +109,28 @@ class DRFRoute(APIRoute):
 
             return check_form_then_handle
         return handler
+
+
+BodyGate = Callable[[Request, AccessRule], Awaitable[None]]
+
+
+async def _no_gate(_request: Request, _rule: AccessRule) -> None:
+    raise RuntimeError("app.auth.dependencies sets the body gate when imported")
+
+
+_body_gate: BodyGate = _no_gate
+
+
+def set_body_gate(gate: BodyGate) -> None:
+    """The check that runs before a protected route reads a body (authentication lives in
+    `app.auth`, which imports this module)."""
+    global _body_gate
+    _body_gate = gate
+
+
+def has_body(request: Request) -> bool:
+    headers = request.headers
+    return headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
 
 
 # Either header form authenticates: `Authorization: Token <key>` or `Bearer <key>`.
