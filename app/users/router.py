@@ -24,7 +24,7 @@ from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SAFE_METHODS, SessionDep
-from app.errors import NotFound, openapi_responses
+from app.errors import NotFound, Throttled, openapi_responses
 from app.models import User
 from app.users import service
 
@@ -82,7 +82,11 @@ async def list_users(
     return build_page(request, page, count, [UserOut.model_validate(r._mapping) for r in rows])
 
 
-@router.post("/api/users/", status_code=201, summary="Create a user")
+# Routes that hash a password: a 429 when every hashing thread and its queue are busy.
+HASHES = openapi_responses([Throttled])
+
+
+@router.post("/api/users/", status_code=201, responses=HASHES, summary="Create a user")
 async def create_user(session: SessionDep, payload: UserCreate) -> UserOut:
     return _out(await service.create_user(session, payload))
 
@@ -93,13 +97,21 @@ async def get_user(user: TargetUser) -> UserOut:
 
 
 @router.patch(
-    "/api/users/{user_id}", summary="Update some fields of a user", description=LAST_SUPERUSER_RULE
+    "/api/users/{user_id}",
+    responses=HASHES,
+    summary="Update some fields of a user",
+    description=LAST_SUPERUSER_RULE,
 )
 async def update_user(session: SessionDep, user_id: PathId, payload: UserPatch) -> UserOut:
     return _out(await service.update_user(session, user_id, payload.given()))
 
 
-@router.put("/api/users/{user_id}", summary="Replace a user", description=LAST_SUPERUSER_RULE)
+@router.put(
+    "/api/users/{user_id}",
+    responses=HASHES,
+    summary="Replace a user",
+    description=LAST_SUPERUSER_RULE,
+)
 async def replace_user(session: SessionDep, user_id: PathId, payload: UserReplace) -> UserOut:
     changes = payload.model_dump()
     if changes["password"] is None:

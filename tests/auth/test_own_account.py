@@ -106,3 +106,23 @@ async def test_bad_body_from_a_stranger_is_401_not_a_parse_error(client):
         "/api/auth/password/", content=b"{oops", headers={"content-type": "application/json"}
     )
     assert response.status_code == 401
+
+
+async def test_password_change_guesses_are_throttled_like_logins(app, client):
+    """A stolen token must not let anyone guess the password it was issued for."""
+    caller = await create_caller(app)
+    limit = app.state.settings.login_failures_per_username_and_address
+    for _ in range(limit):
+        wrong = await client.post(
+            "/api/auth/password/",
+            json={"old_password": "guess", "new_password": "a much better one"},
+            headers=caller.headers,
+        )
+        assert wrong.status_code == 400
+    refused = await client.post(
+        "/api/auth/password/",
+        json={"old_password": PASSWORD, "new_password": "a much better one"},
+        headers=caller.headers,
+    )
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
