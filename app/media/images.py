@@ -11,7 +11,7 @@ from typing import IO
 
 from PIL import Image, ImageFile, ImageOps
 
-from app.media.metadata import strip_location
+from app.media.metadata import UnreadableMetadata, strip_location
 
 Image.MAX_IMAGE_PIXELS = None  # our own, lower limit is checked before anything is decoded
 
@@ -27,6 +27,16 @@ class InvalidImage(Exception):
 
     message = (
         "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+    )
+
+
+class MetadataNotRemovable(InvalidImage):
+    """Metadata that cannot be parsed, on an image that cannot be re-encoded without it."""
+
+    message = (
+        "The image's metadata could not be read safely to remove its location, and the image"
+        " cannot be re-encoded without it (an animation or a multi-page image is not). Remove its"
+        " metadata and upload it again."
     )
 
 
@@ -53,7 +63,8 @@ class ProcessedImage:
     height: int
     mode: str
     thumbnails: list[Thumbnail] = field(default_factory=list)
-    # The original without its location metadata, when it had any (else None: keep as is).
+    # The original without its location metadata (re-encoded when its metadata could not be
+    # parsed), when it had any; None: keep it as it is.
     cleaned_original: bytes | None = None
 
     def close(self) -> None:
@@ -78,7 +89,11 @@ def process_image(
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise InvalidImage() from error
     source.seek(0)
-    result.cleaned_original = strip_location(source.read(), pillow_format)
+    try:
+        result.cleaned_original = strip_location(source.read(), pillow_format)
+    except UnreadableMetadata as error:
+        result.close()
+        raise MetadataNotRemovable() from error
     return result
 
 
