@@ -9,7 +9,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres fuzz lint format clean \
-	bench bench-media bench-neighbours bench-api
+	bench bench-media bench-neighbours bench-api bench-attack
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -59,9 +59,13 @@ lint: install
 bench-media: install
 	$(BIN)/python -m bench.media_upload
 
-# Upload time beside one CPU-bound program per core, for each IMAGE_WORK_PRIORITY.
+# Upload time beside one CPU-bound program per core, for each CPU_WORK_PRIORITY.
 bench-neighbours: install
 	$(BIN)/python -m bench.busy_neighbours
+
+# A login flood beside a staff reader, and 8 concurrent uploads at the pixel limit (peak memory).
+bench-attack: install
+	$(BIN)/python -m bench.attack
 
 # Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
 # with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.

@@ -60,11 +60,15 @@ class Settings(BaseSettings):
     media_base_url: str | None = None
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     json_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
-    image_max_pixels: int = Field(default=40_000_000, ge=1)
+    # At most Pillow's own limit (89,478,485), which stays in force behind this one.
+    image_max_pixels: int = Field(default=40_000_000, ge=1, le=89_478_485)
     thumbnail_sizes: CommaIntList = [64, 128, 512, 1080]
-    # "idle": image threads give way at once to any other thread that wakes (Linux); "normal":
-    # they share the cores fairly, for hosts where other busy programs run beside the server.
-    image_work_priority: Literal["idle", "normal"] = "idle"
+    # "idle": image and password threads give way at once to any other thread that wakes
+    # (Linux); "normal": they share the cores fairly, for hosts with other busy programs.
+    cpu_work_priority: Literal["idle", "normal"] = Field(
+        default="idle",
+        validation_alias=AliasChoices("cpu_work_priority", "image_work_priority"),
+    )
 
     # Where media bytes live: MEDIA_ROOT, or an S3-compatible bucket (AWS S3, MinIO, R2, Ceph).
     media_storage: Literal["local", "s3"] = "local"

@@ -1,4 +1,4 @@
-"""Uploads beside busy neighbours: what IMAGE_WORK_PRIORITY=idle costs there, and normal.
+"""Uploads beside busy neighbours: what CPU_WORK_PRIORITY=idle costs there, and normal.
 
     .venv/bin/python -m bench.busy_neighbours
 
@@ -20,7 +20,7 @@ BUSY_LOOP = "while True: pass"
 
 async def quiet_and_busy_ms(priority: str, data: bytes) -> tuple[float, float]:
     """Median milliseconds per upload, quiet and beside one busy program per core."""
-    with live_server(extra_env={"IMAGE_WORK_PRIORITY": priority}) as server:
+    with live_server(extra_env={"CPU_WORK_PRIORITY": priority}) as server:
         async with client_of(server) as client:
             quiet, _p99 = await upload_ms(client, data, rounds=5)
             neighbours = [
@@ -42,7 +42,7 @@ async def run() -> None:
     print(f"1920x1080 JPEG upload, beside {os.cpu_count()} CPU-bound programs:")
     for priority in ("normal", "idle"):
         quiet, busy = await quiet_and_busy_ms(priority, data)
-        print(f"- IMAGE_WORK_PRIORITY={priority}: {quiet:.0f} ms quiet, {busy:.0f} ms beside them")
+        print(f"- CPU_WORK_PRIORITY={priority}: {quiet:.0f} ms quiet, {busy:.0f} ms beside them")
 
 
 if __name__ == "__main__":

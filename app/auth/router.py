@@ -7,12 +7,11 @@ from fastapi import Request
 from app.auth import repository, throttle
 from app.auth.dependencies import AnyUser, Public
 from app.auth.schemas import LoginIn, LoginOut, PasswordChangeIn, TokenOut, UserOut
-from app.auth.secrets import hash_password, hashing_is_full, needs_rehash, verify_password
+from app.auth.secrets import hash_password, hashing_slot, needs_rehash, verify_password
 from app.common.drf_messages import NON_FIELD_ERRORS
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import PathId
 from app.common.routing import APIRouter
-from app.common.workers import Busy
 from app.db import SessionDep, begin_writing, end_read_transaction, unit_of_work
 from app.errors import (
     NotFound,
@@ -31,19 +30,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _checked_password(
-    request: Request, attempt_id: int, password_hash: str | None, password: str
-) -> bool:
-    """Check a password whose attempt is counted; if no thread is free, 429 and the attempt
-    does not count."""
-    try:
-        return await verify_password(password_hash, password)
-    except Busy:
-        async with unit_of_work(request.app.state.sessionmaker) as session:
-            await throttle.withdraw_attempt(session, attempt_id)
-        raise Throttled(1) from None
-
-
 @router.post(
     "/api/auth/token/",
     dependencies=[Public],
@@ -51,25 +37,27 @@ async def _checked_password(
     summary="Log in: exchange a username and password for a new API token",
 )
 async def obtain_token(request: Request, payload: LoginIn) -> LoginOut:
-    """No database connection is held while the password is checked: each of the two short
-    transactions (count the attempt, then issue the token) takes one from the pool and returns it.
-    """
+    """A place for the password check is reserved first (429 at once when hashing is full), so
+    a flood costs neither database work nor memory. No connection is held while the password
+    is checked: each of the two short transactions (count the attempt, then issue the token)
+    takes one from the pool and returns it."""
     settings: Settings = request.app.state.settings
     sessionmaker = request.app.state.sessionmaker
     now = datetime.now(UTC)
     address = client_address(request)
-    if hashing_is_full():  # refused before anything is counted or read
-        raise Throttled(1)
     keys = throttle.LoginKeys.of(payload.username, address)
-    async with unit_of_work(sessionmaker) as session:
-        attempt_id = await throttle.record_attempt(session, keys, now, settings)
-        user = await repository.get_user_by_username(session, payload.username)
-    # Verified even for an unknown user, so the answer takes the same time either way.
-    password_hash = user.password_hash if user else None
-    valid = await _checked_password(request, attempt_id, password_hash, payload.password)
-    if user is None or not valid or not user.is_active:
-        raise ValidationFailed.field(NON_FIELD_ERRORS, LOGIN_FAILED)
-    new_hash = await _upgraded_hash(user.password_hash, payload.password)
+    with hashing_slot() as hashing:
+        async with unit_of_work(sessionmaker) as session:
+            await throttle.record_attempt(session, keys, now, settings)
+            user = await repository.get_user_by_username(session, payload.username)
+        # Verified even for an unknown user, so the answer takes the same time either way.
+        password_hash = user.password_hash if user else None
+        valid = await verify_password(password_hash, payload.password, hashing)
+        if user is None or not valid or not user.is_active:
+            raise ValidationFailed.field(NON_FIELD_ERRORS, LOGIN_FAILED)
+        new_hash = None
+        if needs_rehash(user.password_hash):  # made with older argon2 parameters
+            new_hash = await hash_password(payload.password, hashing)
     async with unit_of_work(sessionmaker) as session:
         await throttle.forget_failures(session, keys)
         current = await repository.get_user(session, user.id)
@@ -85,17 +73,6 @@ async def obtain_token(request: Request, payload: LoginIn) -> LoginOut:
             expires_at=repository.expiry(settings.login_token_ttl_days),
         )
     return LoginOut(token=key)
-
-
-async def _upgraded_hash(password_hash: str, password: str) -> str | None:
-    """A hash with today's argon2 parameters when the stored one has others; None when it is
-    current, or when no thread is free (the upgrade waits for the next login)."""
-    if not needs_rehash(password_hash):
-        return None
-    try:
-        return await hash_password(password)
-    except Busy:
-        return None
 
 
 @router.delete("/api/auth/token/", status_code=204, summary="Log out: revoke the token used")
@@ -150,21 +127,17 @@ async def change_own_password(
     """Throttled as logins are (a stolen token must not let anyone guess the password), and
     likewise no connection is held while the passwords are hashed."""
     await end_read_transaction(session)
-    if hashing_is_full():
-        raise Throttled(1)
     keys = throttle.LoginKeys.of(principal.username, client_address(request))
-    async with unit_of_work(request.app.state.sessionmaker) as attempts:
-        now = datetime.now(UTC)
-        settings = request.app.state.settings
-        attempt_id = await throttle.record_attempt(attempts, keys, now, settings)
-        user = await repository.get_user(attempts, principal.user_id)
-    password_hash = user.password_hash if user else None
-    if not await _checked_password(request, attempt_id, password_hash, payload.old_password):
-        raise ValidationFailed.field("old_password", "Wrong password.")
-    try:
-        new_hash = await hash_password(payload.new_password)
-    except Busy:
-        raise Throttled(1) from None
+    with hashing_slot() as hashing:
+        async with unit_of_work(request.app.state.sessionmaker) as attempts:
+            now = datetime.now(UTC)
+            settings = request.app.state.settings
+            await throttle.record_attempt(attempts, keys, now, settings)
+            user = await repository.get_user(attempts, principal.user_id)
+        password_hash = user.password_hash if user else None
+        if not await verify_password(password_hash, payload.old_password, hashing):
+            raise ValidationFailed.field("old_password", "Wrong password.")
+        new_hash = await hash_password(payload.new_password, hashing)
     await begin_writing(session)
     await throttle.forget_failures(session, keys)
     current = await repository.get_user(session, principal.user_id)

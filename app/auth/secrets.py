@@ -2,11 +2,12 @@
 
 import hashlib
 import secrets
+from contextlib import AbstractContextManager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.common.workers import BoundedPool, usable_cpus
+from app.common.workers import BoundedPool, Slot, set_cpu_work_priority, usable_cpus
 
 _hasher = PasswordHasher()  # argon2id, 64 MiB, 3 passes: memory-hard by design
 # Verified when the username is unknown, so a miss costs what a wrong password costs.
@@ -17,24 +18,32 @@ _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_hex(16))
 # `Busy`, which the routes answer with a 429 at once.
 PASSWORD_QUEUE_PER_THREAD = 4
 _threads = max(1, usable_cpus() - 1)
-password_pool = BoundedPool("password", _threads, PASSWORD_QUEUE_PER_THREAD * _threads)
+password_pool = BoundedPool(
+    "password",
+    _threads,
+    PASSWORD_QUEUE_PER_THREAD * _threads,
+    initializer=set_cpu_work_priority,
+)
 
 KEY_BYTES = 20  # 160 bits, written as 40 hex characters like DRF's keys
 PREFIX_LENGTH = 8
 
 
-def hashing_is_full() -> bool:
-    """Every hashing thread busy and the queue behind them full: refuse before other work."""
-    return password_pool.full()
+def hashing_slot() -> AbstractContextManager[Slot]:
+    """A place for this request's hashing, reserved before anything else it does for it;
+    `Busy` (answered 429) when every thread and the queue behind them are taken."""
+    return password_pool.reserve()
 
 
 def hash_password_sync(password: str) -> str:
     return _hasher.hash(password)
 
 
-async def hash_password(password: str) -> str:
-    """Off the event loop, in the bounded pool: raises `Busy` when it is full."""
-    return await password_pool.run(_hasher.hash, password)
+async def hash_password(password: str, slot: Slot | None = None) -> str:
+    """Off the event loop, in the bounded pool (in `slot` when reserved; else `Busy` when full)."""
+    if slot is None:
+        return await password_pool.run(_hasher.hash, password)
+    return await slot.run(_hasher.hash, password)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -44,10 +53,9 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check in the bounded pool (`Busy` when full); `None` (no such user) takes the same time
-    and fails."""
-    return await password_pool.run(_verify, password_hash, password)
+async def verify_password(password_hash: str | None, password: str, slot: Slot) -> bool:
+    """Check in the reserved place; `None` (no such user) takes the same time and fails."""
+    return await slot.run(_verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -81,9 +81,9 @@ async def _lock(session: AsyncSession, keys: LoginKeys) -> None:
 
 async def record_attempt(
     session: AsyncSession, keys: LoginKeys, now: datetime, settings: Settings
-) -> int:
+) -> None:
     """Refuse (429) when a limit is reached, else count this attempt as a failure until
-    `forget_failures` says it succeeded; its id. Commit before checking the password."""
+    `forget_failures` says it succeeded. Commit before checking the password."""
     await _lock(session, keys)
     window = timedelta(seconds=settings.login_failure_window_seconds)
     limits = (
@@ -103,17 +103,10 @@ async def record_attempt(
             LoginFailure.created_at <= now - window,
         )
     )
-    attempt = LoginFailure(
-        username_digest=keys.username, address_digest=keys.address, created_at=now
+    session.add(
+        LoginFailure(username_digest=keys.username, address_digest=keys.address, created_at=now)
     )
-    session.add(attempt)
     await session.flush()
-    return attempt.id
-
-
-async def withdraw_attempt(session: AsyncSession, attempt_id: int) -> None:
-    """The password was never checked (no thread was free): the attempt does not count."""
-    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
 
 
 async def forget_failures(session: AsyncSession, keys: LoginKeys) -> None:

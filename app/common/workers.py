@@ -11,10 +11,14 @@ import asyncio
 import contextlib
 import math
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+
+from app.settings import get_settings
 
 T = TypeVar("T")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -49,11 +53,46 @@ def _cgroup_quota(root: Path) -> float | None:
     return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
-class BoundedPool:
-    """`threads` threads, and at most `queue` calls waiting for one; the rest are `Busy`.
+def set_cpu_work_priority() -> None:
+    """With CPU_WORK_PRIORITY=idle, move the calling thread (a pool's, as it starts) to the
+    idle scheduling class (Linux keeps one per thread; threads it starts inherit it, such as
+    the four lanes argon2 hashes with).
 
-    The count lives in the event loop's thread (no lock): admission is decided there, before
-    the call is handed to a thread.
+    A request's short steps wake one thread after another (the event loop, a database
+    connection's thread, a storage write); with two thumbnail renders or a password hash on
+    both cores, each of them waited for a core, 10 ms per upload in all. Idle-class threads
+    step aside the moment another thread wakes: two uploads in parallel do 12% more per second,
+    one upload is as fast as before (bench/media_upload.py), and a staff read beside a login
+    flood is not slowed by the hashing (bench/attack.py). The price: they get only a sliver of a
+    core that another program keeps busy, so "normal" suits hosts shared with busy neighbours
+    (beside two CPU-bound programs on two cores an upload took 19 s instead of 82 ms:
+    bench/busy_neighbours.py).
+    """
+    # Elsewhere a thread's scheduling class cannot be set apart from its process's.
+    if sys.platform != "linux" or get_settings().cpu_work_priority != "idle":
+        return
+    with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+
+
+class Slot:
+    """A place in a `BoundedPool`, held from `reserve` on: work run through it is not refused."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
+        self.future: Future[Any] | None = None
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        self.future = self._executor.submit(function, *args)
+        return await asyncio.wrap_future(self.future)
+
+
+class BoundedPool:
+    """`threads` threads, and at most `queue` callers waiting for one; the rest are `Busy`.
+
+    A caller reserves its place before anything else it does for the work (a login counts its
+    attempt in the database first), so a flood is refused before it costs anything. The count
+    lives in the event loop's thread (no lock).
     """
 
     def __init__(
@@ -73,20 +112,28 @@ class BoundedPool:
     def full(self) -> bool:
         return self.in_flight >= self.capacity
 
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
+    @contextlib.contextmanager
+    def reserve(self) -> Iterator[Slot]:
+        """A place, or `Busy` at once."""
         if self.full():
             raise Busy()
-        loop = asyncio.get_running_loop()
         self.in_flight += 1
+        slot = Slot(self._executor)
         try:
-            future = self._executor.submit(function, *args)
-        except BaseException:
-            self.in_flight -= 1
-            raise
-        # Counted until the thread is done, not until the caller stops waiting: a client that
-        # hangs up does not free a place while its work still occupies a thread.
-        future.add_done_callback(lambda _: _call_in_loop(loop, self._release))
-        return await asyncio.wrap_future(future, loop=loop)
+            yield slot
+        finally:
+            if slot.future is None or slot.future.done():
+                self.in_flight -= 1
+            else:
+                # Counted until the thread is done, not until the caller stops waiting: a
+                # client that hangs up does not free a place while its work occupies a thread.
+                loop = asyncio.get_running_loop()
+                slot.future.add_done_callback(lambda _: _call_in_loop(loop, self._release))
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` in a thread, or `Busy` at once."""
+        with self.reserve() as slot:
+            return await slot.run(function, *args)
 
     def _release(self) -> None:
         self.in_flight -= 1

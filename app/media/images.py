@@ -5,6 +5,7 @@ Nothing here touches the event loop: the service hands these functions to a thre
 
 import io
 import math
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO
@@ -13,7 +14,10 @@ from PIL import Image, ImageFile, ImageOps
 
 from app.media.metadata import UnreadableMetadata, strip_location
 
-Image.MAX_IMAGE_PIXELS = None  # our own, lower limit is checked before anything is decoded
+# Pillow's own bomb check stays in force (DecompressionBombError past twice this): it guards
+# every open and every later frame or page, while IMAGE_MAX_PIXELS, lower, is checked on the
+# first frame before anything is decoded.
+PILLOW_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 
 JPEG_QUALITY = 85
 ORIENTATION = 0x0112
@@ -72,6 +76,12 @@ class ProcessedImage:
             thumbnail.file.close()
 
 
+def _pixels_named_in(bomb: Image.DecompressionBombError) -> int:
+    """ "Image size (400000000 pixels) exceeds limit of ..." -> 400000000 (0 if not said)."""
+    found = re.search(r"\((\d+) pixels\)", str(bomb))
+    return int(found.group(1)) if found else 0
+
+
 def process_image(
     source: IO[bytes], pillow_format: str, boxes: list[int], max_pixels: int
 ) -> ProcessedImage:
@@ -86,7 +96,9 @@ def process_image(
             result.thumbnails = _render_thumbnails(
                 image, pillow_format, sorted(boxes, reverse=True)
             )
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as bomb:  # past Pillow's own limit, at open
+        raise ImageTooLarge(_pixels_named_in(bomb), max_pixels) from bomb
+    except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImage() from error
     source.seek(0)
     try:

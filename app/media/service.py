@@ -2,11 +2,7 @@
 behind when anything fails."""
 
 import asyncio
-import contextlib
 import logging
-import os
-import sys
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.workers import BoundedPool, Busy, usable_cpus
+from app.common.workers import BoundedPool, Busy, set_cpu_work_priority, usable_cpus
 from app.db import after_commit, on_failure
 from app.errors import (
     PayloadTooLarge,
@@ -29,28 +25,9 @@ from app.media.images import InvalidImage, ProcessedImage, process_image
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 logger = logging.getLogger("app.media")
-
-
-def _set_image_thread_priority() -> None:
-    """With IMAGE_WORK_PRIORITY=idle, move the calling image thread to the idle scheduling
-    class (Linux keeps one per thread).
-
-    A request's short steps wake one thread after another (the event loop, a database
-    connection's thread, a storage write); with two thumbnail renders on both cores, each of
-    them waited for a core, 10 ms per upload in all. Idle-class threads step aside the moment
-    another thread wakes: two uploads in parallel do 12% more per second, one upload is as fast
-    as before (bench/media_upload.py). The price: they get only a sliver of a core that another
-    program keeps busy, so "normal" suits hosts shared with busy neighbours (beside two
-    CPU-bound programs on two cores an upload took 19 s instead of 82 ms: bench/busy_neighbours.py).
-    """
-    # Elsewhere a thread's scheduling class cannot be set apart from its process's.
-    if sys.platform != "linux" or get_settings().image_work_priority != "idle":
-        return
-    with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
-        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
 # Image work is CPU-bound and releases the GIL: one thread per usable CPU, never the event loop.
@@ -61,7 +38,7 @@ _image_threads = BoundedPool(
     "image",
     threads=usable_cpus(),
     queue=IMAGE_QUEUE_PER_THREAD * usable_cpus(),
-    initializer=_set_image_thread_priority,
+    initializer=set_cpu_work_priority,
 )
 NAME_ATTEMPTS = 10
 

@@ -7,6 +7,8 @@ import threading
 
 import pytest
 
+from app.auth import secrets
+from app.common.workers import set_cpu_work_priority
 from app.media import service
 from app.settings import get_settings
 
@@ -21,8 +23,8 @@ def _thread_and_class() -> tuple[int, int]:
 
 
 async def test_image_work_runs_in_idle_class_threads():
-    if get_settings().image_work_priority != "idle":
-        pytest.skip("IMAGE_WORK_PRIORITY is set to something else than the default here")
+    if get_settings().cpu_work_priority != "idle":
+        pytest.skip("CPU_WORK_PRIORITY is set to something else than the default here")
     loop_thread, loop_class = _thread_and_class()
     thread, scheduling_class = await service._run_in_image_thread(_thread_and_class)
     assert thread != loop_thread
@@ -31,13 +33,21 @@ async def test_image_work_runs_in_idle_class_threads():
     assert _thread_and_class() == (loop_thread, os.SCHED_OTHER)
 
 
+async def test_password_hashing_runs_in_idle_class_threads():
+    """argon2 hashes in four threads of its own, which inherit the class of the pool's thread."""
+    if get_settings().cpu_work_priority != "idle":
+        pytest.skip("CPU_WORK_PRIORITY is set to something else than the default here")
+    _thread, scheduling_class = await secrets.password_pool.run(_thread_and_class)
+    assert scheduling_class == os.SCHED_IDLE
+
+
 def test_normal_priority_leaves_image_threads_in_the_normal_class(monkeypatch):
-    monkeypatch.setenv("IMAGE_WORK_PRIORITY", "normal")
+    monkeypatch.setenv("IMAGE_WORK_PRIORITY", "normal")  # the setting's former name still works
     get_settings.cache_clear()
     seen: list[int] = []
 
     def start_image_thread() -> None:
-        service._set_image_thread_priority()
+        set_cpu_work_priority()
         seen.append(os.sched_getscheduler(0))  # 0: the calling thread
 
     try:
