@@ -12,7 +12,9 @@ from app.auth import secrets
 from app.common.workers import BoundedPool
 from app.models import ApiToken, LoginFailure, User
 from tests.conftest import make_client
-from tests.factories import PASSWORD, create_user
+from tests.factories import PASSWORD, create_staff, create_user
+
+PORTFOLIO_VIEW = 4202
 
 FAILED = {"non_field_errors": ["Unable to log in with provided credentials."]}
 
@@ -249,3 +251,28 @@ async def test_throttle_is_seen_by_every_replica(app, settings, committing_clien
     async for replica in started(create_app(settings)):
         async with make_client(replica) as other:
             assert (await login(other, "target", "wrong")).status_code == 429
+
+
+async def test_a_login_flood_gets_no_5xx_and_the_staff_are_still_served(
+    app, committing_client, monkeypatch
+):
+    """60 logins at once, each from its own address: some are checked, the rest refused at
+    once, none fails, and a staff member reading meanwhile is answered."""
+    staff = await create_staff(app, PORTFOLIO_VIEW)
+    monkeypatch.setattr(secrets, "password_pool", BoundedPool("flood", threads=1, queue=2))
+    clients = [make_client(app, client=(f"10.0.{n // 256}.{n % 256}", 1)) for n in range(60)]
+    try:
+        logins = asyncio.gather(
+            *(login(client, f"ghost-{n}", "wrong") for n, client in enumerate(clients))
+        )
+        reads = asyncio.gather(
+            *(committing_client.get("/api/portfolios/", headers=staff.headers) for _ in range(5))
+        )
+        login_responses, read_responses = await asyncio.gather(logins, reads)
+    finally:
+        for client in clients:
+            await client.aclose()
+    statuses = [response.status_code for response in login_responses]
+    assert set(statuses) <= {400, 429}
+    assert 1 <= statuses.count(400) <= 3  # the thread and the two places behind it
+    assert [response.status_code for response in read_responses] == [200] * 5
