@@ -53,8 +53,13 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-async def verify_password(password_hash: str | None, password: str, slot: Slot) -> bool:
-    """Check in the reserved place; `None` (no such user) takes the same time and fails."""
+async def verify_password(
+    password_hash: str | None, password: str, slot: Slot | None = None
+) -> bool:
+    """Check in `slot` when reserved (else `Busy` when the pool is full); `None` (no such user)
+    takes the same time and fails."""
+    if slot is None:
+        return await password_pool.run(_verify, password_hash, password)
     return await slot.run(_verify, password_hash, password)
 
 
