@@ -35,12 +35,17 @@ def client_address(request: Request) -> str:
     dependencies=[Public],
     responses=openapi_responses([Throttled, ServiceUnavailable]),
     summary="Log in: exchange a username and password for a new API token",
+    description=(
+        "Failed logins are counted per username and client address, per address, and per "
+        "username from every address; past a limit, or while every password check is busy, "
+        "the answer is 429 with `Retry-After`."
+    ),
 )
 async def obtain_token(request: Request, payload: LoginIn) -> LoginOut:
-    """A place for the password check is reserved first (429 at once when hashing is full), so
-    a flood costs neither database work nor memory. No connection is held while the password
-    is checked: each of the two short transactions (count the attempt, then issue the token)
-    takes one from the pool and returns it."""
+    # A place for the password check is reserved first (429 at once when hashing is full), so a
+    # flood costs neither database work nor memory. No connection is held while the password is
+    # checked: each of the two short transactions (count the attempt, then issue the token)
+    # takes one from the pool and returns it. (A docstring here would become the OpenAPI text.)
     settings: Settings = request.app.state.settings
     sessionmaker = request.app.state.sessionmaker
     now = datetime.now(UTC)
@@ -124,8 +129,8 @@ async def revoke_own_token(session: SessionDep, principal: AnyUser, token_id: Pa
 async def change_own_password(
     request: Request, session: SessionDep, principal: AnyUser, payload: PasswordChangeIn
 ) -> None:
-    """Throttled as logins are (a stolen token must not let anyone guess the password), and
-    likewise no connection is held while the passwords are hashed."""
+    # Throttled as logins are (a stolen token must not let anyone guess the password), and
+    # likewise no connection is held while the passwords are hashed.
     await end_read_transaction(session)
     keys = throttle.LoginKeys.of(principal.username, client_address(request))
     with hashing_slot() as hashing:
