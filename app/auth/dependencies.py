@@ -97,7 +97,9 @@ TOKEN_LOOKUP = Prepared(
 )
 
 
+# Left in the request's state by `authorize_before_body` and `_authenticate`.
 _PRINCIPAL = "principal"
+_TOUCH = "touch_token"
 
 
 async def _authenticate(request: Request, session: AsyncSession) -> Principal:
@@ -125,9 +127,6 @@ async def _authenticate(request: Request, session: AsyncSession) -> Principal:
         permissions=frozenset(row["permissions"] or ()),
         token_id=row["id"],
     )
-
-
-_TOUCH = "touch_token"
 
 
 @raises(NotAuthenticated, AuthenticationFailed)
