@@ -115,8 +115,16 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
+def _sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that write. On SQLite each of their transactions takes the write lock as it
+    begins (BEGIN IMMEDIATE), so reading before writing cannot fail "database is locked"; a
+    transaction begins with its first statement, not before (a request that ends its reading
+    early, as an upload does, then begins nothing until it writes)."""
+    return _sessionmaker(engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True}))
 
 
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -125,7 +133,7 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     transactions (they cost nothing there, and its BEGIN is ours to issue)."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return create_sessionmaker(engine)
+    return _sessionmaker(engine)
 
 
 async def ping(engine: AsyncEngine) -> None:
@@ -151,12 +159,6 @@ async def end_read_transaction(session: AsyncSession) -> None:
     image is processed; the writes that follow begin a transaction of their own.
     """
     await session.commit()
-
-
-async def begin_writing(session: AsyncSession) -> None:
-    """Begin the session's next transaction as a writer (after `end_read_transaction`): on
-    SQLite the write lock is taken up front, so reading before writing cannot fail "locked"."""
-    await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
 
 
 Callback = Callable[[], Awaitable[None]]
@@ -191,7 +193,6 @@ async def unit_of_work(
     any failure roll back and run the `on_failure` ones (which remove files stored on the way)."""
     async with sessionmaker() as session:
         try:
-            await begin_writing(session)
             yield session
             await session.commit()
         except BaseException:

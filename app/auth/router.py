@@ -12,7 +12,7 @@ from app.common.drf_messages import NON_FIELD_ERRORS
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import PathId
 from app.common.routing import APIRouter
-from app.db import SessionDep, begin_writing, end_read_transaction, unit_of_work
+from app.db import SessionDep, end_read_transaction, unit_of_work
 from app.errors import (
     NotFound,
     ServiceUnavailable,
@@ -143,7 +143,6 @@ async def change_own_password(
         if not await verify_password(password_hash, payload.old_password, hashing):
             raise ValidationFailed.field("old_password", "Wrong password.")
         new_hash = await hash_password(payload.new_password, hashing)
-    await begin_writing(session)
     await throttle.forget_failures(session, keys)
     current = await repository.get_user(session, principal.user_id)
     if current is None:
