@@ -33,7 +33,7 @@ logger = logging.getLogger("app.media")
 # Image work is CPU-bound and releases the GIL: one thread per usable CPU, never the event loop.
 # Each decode may take hundreds of MiB, so no more run at once; a few uploads wait (spooled to
 # disk, not in memory), and beyond them an upload is refused at once with a 503.
-IMAGE_QUEUE_PER_THREAD = 4
+IMAGE_QUEUE_PER_THREAD = 16
 _image_threads = BoundedPool(
     "image",
     threads=usable_cpus(),

@@ -94,3 +94,13 @@ async def test_a_permitted_caller_is_looked_up_once_and_heard(app, client, count
     assert response.status_code == 201
     token_lookups = [s for s in count_statements.statements if "auth_token" in s and "SELECT" in s]
     assert len(token_lookups) == 1
+
+
+async def test_a_large_json_body_with_an_unknown_token_is_refused_unread(app, client):
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": "Token 0123456789abcdef0123456789abcdef01234567",
+    }
+    status, _, body, read = await call(app, "POST", "/api/portfolios/", headers, 900_000)
+    assert (status, body) == (401, {"detail": "Invalid token."})
+    assert read == []
