@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app.auth.commands import CommandError
+    from app.common.commands import CommandError
 
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.auth.access import AccessKind
 from app.auth.permissions import Permission
+from app.common.access import AccessKind
 from app.common.routing import DRFRoute
 from app.main import create_app
 from app.settings import Settings

@@ -12,15 +12,12 @@ from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.schemas import PASSWORD_MIN_LENGTH
 from app.auth.secrets import hash_password
+from app.common.commands import CommandError
 from app.db import standalone_session
 from app.models import User
 
 # Where `createsuperuser` and `createuser` read the password when `--password` is not given.
 PASSWORD_VARIABLE = "PORTFOLIO_API_PASSWORD"
-
-
-class CommandError(Exception):
-    """A mistake in the command's input, reported as one line."""
 
 
 def read_password(given: str | None) -> str:

@@ -15,9 +15,9 @@ from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.access import AccessKind, AccessRule, declares_access
 from app.auth.permissions import Permission
 from app.auth.secrets import key_digest
+from app.common.access import AccessKind, AccessRule, PermissionCode, declares_access
 from app.common.routing import raise_deferred_body_error, set_body_gate
 from app.common.sql import Prepared
 from app.db import SessionDep
@@ -41,7 +41,7 @@ class Principal:
     permissions: frozenset[int]
     token_id: int
 
-    def may(self, permission: Permission) -> bool:
+    def may(self, permission: PermissionCode) -> bool:
         return self.is_superuser or (self.is_staff and permission.value in self.permissions)
 
 
@@ -191,11 +191,6 @@ set_body_gate(authorize_before_body)
 Authenticated = Annotated[Principal, Depends(authenticated_user)]
 
 
-@declares_access(AccessRule(AccessKind.PUBLIC))
-async def public(request: Request) -> None:
-    raise_deferred_body_error(request)
-
-
 @declares_access(AccessRule(AccessKind.ANY_USER))
 async def any_active_user(request: Request, principal: Authenticated) -> Principal:
     raise_deferred_body_error(request)
@@ -226,6 +221,5 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     return declares_access(AccessRule(AccessKind.PERMISSION, permission))(dependency)
 
 
-Public = Depends(public)
 AnyUser = Annotated[Principal, Depends(any_active_user)]
 Superuser = Annotated[Principal, Depends(superuser)]

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 from fastapi import Request
 
 from app.auth import repository, throttle
-from app.auth.dependencies import AnyUser, Public
+from app.auth.dependencies import AnyUser
 from app.auth.schemas import LoginIn, LoginOut, PasswordChangeIn, TokenOut, UserOut
 from app.auth.secrets import hash_password, hashing_slot, needs_rehash, verify_password
 from app.common.drf_messages import NON_FIELD_ERRORS
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import PathId
-from app.common.routing import APIRouter
+from app.common.routing import APIRouter, Public
 from app.db import SessionDep, end_read_transaction, unit_of_work
 from app.errors import (
     NotFound,

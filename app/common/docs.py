@@ -10,8 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.auth.dependencies import Public
-from app.common.routing import CANONICAL_PATHS, APIRouter
+from app.common.routing import CANONICAL_PATHS, APIRouter, Public
 
 STATIC_DOCS = Path(__file__).resolve().parent.parent / "static" / "docs"
 ASSETS = "/static/docs"

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth.access import AccessKind, AccessRule, access_rules
+from app.common.access import AccessKind, AccessRule, access_rules, declares_access
 from app.errors import (
     APIError,
     NotFound,
@@ -184,6 +184,15 @@ def raise_deferred_body_error(request: Request) -> None:
     error = request.scope.get("state", {}).pop(_DEFERRED_BODY_ERROR, None)
     if error is not None:
         raise error
+
+
+@declares_access(AccessRule(AccessKind.PUBLIC))
+async def public(request: Request) -> None:
+    """The access dependency of a route anyone may call (the others are in `app.auth`)."""
+    raise_deferred_body_error(request)
+
+
+Public = fastapi.Depends(public)
 
 
 def _hand_over_json(request: Request, parsed: Any) -> None:

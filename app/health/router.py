@@ -3,8 +3,7 @@
 from fastapi import Request
 from pydantic import BaseModel
 
-from app.auth.dependencies import Public
-from app.common.routing import APIRouter
+from app.common.routing import APIRouter, Public
 from app.db import ping
 from app.errors import ServiceUnavailable, openapi_responses
 

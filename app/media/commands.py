@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, union_all
 
-from app.auth.commands import CommandError
+from app.common.commands import CommandError
 from app.db import standalone_session
 from app.media.naming import ROOT_FOLDER
 from app.media.storage import StorageError, create_storage

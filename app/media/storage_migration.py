@@ -15,7 +15,7 @@ from typing import TextIO
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.commands import CommandError
+from app.common.commands import CommandError
 from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker
 from app.media.storage import StorageError

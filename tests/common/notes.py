@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.auth.dependencies import Principal, Public, require
+from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.filters import CommonFiltersDep, apply_common_filters, presence_condition
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, build_page, fetch_page
 from app.common.query import BooleanQuery
-from app.common.routing import APIRouter
+from app.common.routing import APIRouter, Public
 from app.common.schemas import DateTimeOut, RequestSchema, omittable
 from app.common.search import SearchQuery, apply_search, search_description
 from app.db import SessionDep

@@ -1,11 +1,23 @@
-"""The four kinds of route, and the registry that lets each route declare exactly one."""
+"""The four kinds of route, and the registry that lets each route declare exactly one.
+
+The dependencies that check them live in `app.auth.dependencies`; the routing (which refuses a
+route declaring none) and the docs only need to know the kinds, so they live here, in `common`.
+"""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from app.auth.permissions import Permission
+
+class PermissionCode(Protocol):
+    """A permission code (`app.auth.permissions.Permission`): its number and its label."""
+
+    @property
+    def value(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 class AccessKind(StrEnum):
@@ -18,7 +30,7 @@ class AccessKind(StrEnum):
 @dataclass(frozen=True)
 class AccessRule:
     kind: AccessKind
-    permission: Permission | None = None
+    permission: PermissionCode | None = None
 
     def describe(self) -> str:
         if self.kind is AccessKind.PUBLIC:
