@@ -24,6 +24,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.links.router import router as links_router
 from app.media.router import router as media_router
+from app.media.service import image_pool
 from app.media.serving import MediaFiles
 from app.media.storage import create_storage
 from app.meta.router import router as meta_router
@@ -51,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
+    app.state.image_pool = image_pool(app.state.settings)
     # Everything built so far lives as long as the process: keep it out of the collector, so a
     # full collection under load takes milliseconds rather than a 100 ms pause (p99).
     gc.collect()
@@ -58,6 +60,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.image_pool.shutdown()
+        await app.state.storage.aclose()
         await engine.dispose()
 
 

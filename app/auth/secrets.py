@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.common.workers import BoundedPool, Slot, set_cpu_work_priority, usable_cpus
+from app.common.workers import Slot, cpu_pool, usable_cpus
+from app.settings import get_settings
 
 _hasher = PasswordHasher()  # argon2id, 64 MiB, 3 passes: memory-hard by design
 # Verified when the username is unknown, so a miss costs what a wrong password costs.
@@ -17,12 +18,11 @@ _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_hex(16))
 # takes 64 MiB and a core for tens of milliseconds); a few wait behind them; beyond that
 # `Busy`, which the routes answer with a 429 at once.
 PASSWORD_QUEUE_PER_THREAD = 4
-_threads = max(1, usable_cpus() - 1)
-password_pool = BoundedPool(
+password_pool = cpu_pool(
     "password",
-    _threads,
-    PASSWORD_QUEUE_PER_THREAD * _threads,
-    initializer=set_cpu_work_priority,
+    threads=max(1, usable_cpus() - 1),
+    queue_per_thread=PASSWORD_QUEUE_PER_THREAD,
+    priority=get_settings().cpu_work_priority,
 )
 
 KEY_BYTES = 20  # 160 bits, written as 40 hex characters like DRF's keys

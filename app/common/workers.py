@@ -15,10 +15,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-
-from app.settings import get_settings
 
 T = TypeVar("T")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -53,7 +52,7 @@ def _cgroup_quota(root: Path) -> float | None:
     return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
-def set_cpu_work_priority() -> None:
+def set_cpu_work_priority(priority: str) -> None:
     """With CPU_WORK_PRIORITY=idle, move the calling thread (a pool's, as it starts) to the
     idle scheduling class (Linux keeps one per thread; threads it starts inherit it, such as
     the four lanes argon2 hashes with).
@@ -69,7 +68,7 @@ def set_cpu_work_priority() -> None:
     bench/busy_neighbours.py).
     """
     # Elsewhere a thread's scheduling class cannot be set apart from its process's.
-    if sys.platform != "linux" or get_settings().cpu_work_priority != "idle":
+    if sys.platform != "linux" or priority != "idle":
         return
     with contextlib.suppress(OSError):  # a sandbox may refuse it; the work runs anyway
         os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
@@ -140,6 +139,17 @@ class BoundedPool:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def cpu_pool(name: str, *, queue_per_thread: int, priority: str, threads: int = 0) -> BoundedPool:
+    """A pool of `threads` threads (default: one per usable CPU) at the given priority."""
+    threads = threads or usable_cpus()
+    return BoundedPool(
+        name,
+        threads,
+        queue_per_thread * threads,
+        initializer=partial(set_cpu_work_priority, priority),
+    )
 
 
 def _call_in_loop(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:

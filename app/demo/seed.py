@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes
-from app.common.named import validate_named
+from app.named.service import validate_named
 from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.demo.data import (
@@ -38,7 +38,7 @@ from app.demo.data import (
 from app.demo.images import render
 from app.employers.schemas import EmployerIn
 from app.links.schemas import LinkIn
-from app.media.service import Upload, create_media
+from app.media.service import Upload, create_media, image_pool
 from app.media.storage import Storage, create_storage
 from app.meta.schemas import MetaIn
 from app.models import Employer, MediaFile, Portfolio, PortfolioLink, PortfolioMeta, Tag
@@ -98,6 +98,7 @@ class DemoSeeder:
         self.settings = settings
         self.scale = scale
         self.report = SeedReport(settings.media_root.resolve())
+        self.images = image_pool(settings)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Unit]:
@@ -115,7 +116,7 @@ class DemoSeeder:
             io.BytesIO(content), picture.filename, len(content), picture.name, picture.alt
         )
         media = await create_media(
-            unit.session, unit.storage, self.settings, upload, datetime.now(UTC)
+            unit.session, unit.storage, self.images, self.settings, upload, datetime.now(UTC)
         )
         unit.created["media files"] += 1
         unit.created["thumbnails"] += len(media.thumbnails)
@@ -237,6 +238,7 @@ async def seed_demo(
             progress.advance()
     finally:
         progress.close()
+        seeder.images.shutdown()
         await storage.aclose()
         await engine.dispose()
     return seeder.report

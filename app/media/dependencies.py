@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.common.urls import public_origin
+from app.common.workers import BoundedPool
 from app.media.storage import Storage
 
 
@@ -14,6 +15,14 @@ async def get_storage(request: Request) -> Storage:
 
 
 StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+async def get_image_pool(request: Request) -> BoundedPool:
+    images: BoundedPool = request.app.state.image_pool
+    return images
+
+
+ImagePoolDep = Annotated[BoundedPool, Depends(get_image_pool)]
 
 
 class MediaUrls:

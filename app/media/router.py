@@ -1,11 +1,9 @@
 """`/api/media/`: upload, list, retrieve, rename and delete media files."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator
 
@@ -28,22 +26,12 @@ from app.errors import (
     openapi_responses,
 )
 from app.media import repository, service
-from app.media.dependencies import StorageDep, UrlForDep
+from app.media.dependencies import ImagePoolDep, StorageDep, UrlForDep
 from app.media.schemas import MediaFileOut, MediaPatch, MediaType
 from app.media.serialize import UrlFor, media_payload
 from app.models import MediaFile
 
-
-@asynccontextmanager
-async def storage_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Part of the app's lifespan (merged by include_router): close the storage's connections."""
-    try:
-        yield
-    finally:
-        await app.state.storage.aclose()
-
-
-router = APIRouter(tags=["media"], lifespan=storage_lifespan)
+router = APIRouter(tags=["media"])
 
 MediaCreate = Annotated[Principal, Depends(require(Permission.MEDIA_CREATE))]
 MediaView = Annotated[Principal, Depends(require(Permission.MEDIA_VIEW))]
@@ -70,6 +58,7 @@ async def upload_media(
     request: Request,
     session: SessionDep,
     storage: StorageDep,
+    images: ImagePoolDep,
     url_for: UrlForDep,
     _caller: MediaCreate,
     file: Annotated[UploadFile, File(description="The file. Its type is decided by its content.")],
@@ -83,7 +72,7 @@ async def upload_media(
     await end_read_transaction(session)
     upload = service.Upload(file.file, file.filename, file.size or 0, name, alt)
     media = await service.create_media(
-        session, storage, request.app.state.settings, upload, datetime.now(UTC)
+        session, storage, images, request.app.state.settings, upload, datetime.now(UTC)
     )
     return JSONResponse(_payload(media, url_for), status_code=201)
 

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.workers import BoundedPool, Busy, set_cpu_work_priority, usable_cpus
+from app.common.workers import BoundedPool, Busy, cpu_pool
 from app.db import after_commit, on_failure
 from app.errors import (
     PayloadTooLarge,
@@ -34,12 +34,6 @@ logger = logging.getLogger("app.media")
 # Each decode may take hundreds of MiB, so no more run at once; a few uploads wait (spooled to
 # disk, not in memory), and beyond them an upload is refused at once with a 503.
 IMAGE_QUEUE_PER_THREAD = 16
-_image_threads = BoundedPool(
-    "image",
-    threads=usable_cpus(),
-    queue=IMAGE_QUEUE_PER_THREAD * usable_cpus(),
-    initializer=set_cpu_work_priority,
-)
 NAME_ATTEMPTS = 10
 
 
@@ -52,9 +46,16 @@ class Upload:
     alt: str | None
 
 
-async def _run_in_image_thread(function: Any, *args: Any) -> Any:
+def image_pool(settings: Settings) -> BoundedPool:
+    """The image threads of a process (the app's lifespan, or a command, opens and shuts it)."""
+    return cpu_pool(
+        "image", queue_per_thread=IMAGE_QUEUE_PER_THREAD, priority=settings.cpu_work_priority
+    )
+
+
+async def _run_in_image_thread(images: BoundedPool, function: Any, *args: Any) -> Any:
     try:
-        return await _image_threads.run(function, *args)
+        return await images.run(function, *args)
     except Busy:
         raise ServerBusy() from None
 
@@ -80,10 +81,13 @@ async def classify(upload: Upload, settings: Settings) -> Sniffed:
         raise UnsupportedMediaType(refused.mime_type, for_upload=True) from refused
 
 
-async def inspect_image(upload: Upload, sniffed: Sniffed, settings: Settings) -> ProcessedImage:
+async def inspect_image(
+    images: BoundedPool, upload: Upload, sniffed: Sniffed, settings: Settings
+) -> ProcessedImage:
     assert sniffed.pillow_format is not None
     try:
         processed: ProcessedImage = await _run_in_image_thread(
+            images,
             process_image,
             upload.file,
             sniffed.pillow_format,
@@ -105,11 +109,20 @@ async def _storage_failures_are_503() -> AsyncIterator[None]:
 
 
 async def create_media(
-    session: AsyncSession, storage: Storage, settings: Settings, upload: Upload, now: datetime
+    session: AsyncSession,
+    storage: Storage,
+    images: BoundedPool,
+    settings: Settings,
+    upload: Upload,
+    now: datetime,
 ) -> MediaFile:
-    """Store the upload and its thumbnails, add the rows, and undo the files if anything fails."""
+    """Store the upload and its thumbnails, add the rows, and undo the files if anything fails;
+    images are inspected and thumbnailed in `images`."""
     sniffed = await classify(upload, settings)
-    image = await inspect_image(upload, sniffed, settings) if sniffed.kind == "image" else None
+    if sniffed.kind == "image":
+        image = await inspect_image(images, upload, sniffed, settings)
+    else:
+        image = None
     saved: list[str] = []
 
     async def remove_saved() -> None:

@@ -8,9 +8,8 @@ import threading
 import pytest
 
 from app.auth import secrets
-from app.common.workers import set_cpu_work_priority
 from app.media import service
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="threads have their own scheduling class on Linux only"
@@ -22,11 +21,12 @@ def _thread_and_class() -> tuple[int, int]:
     return native_id, os.sched_getscheduler(native_id)
 
 
-async def test_image_work_runs_in_idle_class_threads():
-    if get_settings().cpu_work_priority != "idle":
+async def test_image_work_runs_in_idle_class_threads(app):
+    if app.state.settings.cpu_work_priority != "idle":
         pytest.skip("CPU_WORK_PRIORITY is set to something else than the default here")
     loop_thread, loop_class = _thread_and_class()
-    thread, scheduling_class = await service._run_in_image_thread(_thread_and_class)
+    images = app.state.image_pool
+    thread, scheduling_class = await service._run_in_image_thread(images, _thread_and_class)
     assert thread != loop_thread
     assert scheduling_class == os.SCHED_IDLE
     assert loop_class == os.SCHED_OTHER  # the event loop keeps the normal class
@@ -41,19 +41,13 @@ async def test_password_hashing_runs_in_idle_class_threads():
     assert scheduling_class == os.SCHED_IDLE
 
 
-def test_normal_priority_leaves_image_threads_in_the_normal_class(monkeypatch):
+async def test_normal_priority_leaves_image_threads_in_the_normal_class(monkeypatch):
     monkeypatch.setenv("IMAGE_WORK_PRIORITY", "normal")  # the setting's former name still works
-    get_settings.cache_clear()
-    seen: list[int] = []
-
-    def start_image_thread() -> None:
-        set_cpu_work_priority()
-        seen.append(os.sched_getscheduler(0))  # 0: the calling thread
-
+    settings = Settings(_env_file=None)
+    assert settings.cpu_work_priority == "normal"
+    images = service.image_pool(settings)
     try:
-        thread = threading.Thread(target=start_image_thread)
-        thread.start()
-        thread.join()
+        _thread, scheduling_class = await images.run(_thread_and_class)
     finally:
-        get_settings.cache_clear()
-    assert seen == [os.SCHED_OTHER]
+        images.shutdown()
+    assert scheduling_class == os.SCHED_OTHER

@@ -33,7 +33,7 @@ def create_local(app, settings, local_storage, committing_client):
         upload = service.Upload(io.BytesIO(content), filename, len(content), None, None)
         async with app.state.sessionmaker() as session:
             media = await service.create_media(
-                session, local_storage, settings, upload, datetime.now(UTC)
+                session, local_storage, app.state.image_pool, settings, upload, datetime.now(UTC)
             )
             await session.commit()
             thumbnails = media.thumbnails if media.kind == "image" else []

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from app.common.workers import BoundedPool
-from app.media import service
 from app.media.storage import NewObject, StorageError
 from app.media.storage.local import LocalStorage
 from tests.media import samples
@@ -339,20 +338,21 @@ async def test_a_deleted_files_name_never_serves_other_bytes(media_client, media
     assert media_store.key(first["f"]) not in await media_store.keys()
 
 
-async def test_a_full_image_queue_is_503_at_once_and_keeps_nothing(
-    media_client, media_store, monkeypatch
-):
+async def test_a_full_image_queue_is_503_at_once_and_keeps_nothing(app, media_client, media_store):
     pool = BoundedPool("image-test", threads=1, queue=0)
-    monkeypatch.setattr(service, "_image_threads", pool)
     release = threading.Event()
     occupied = asyncio.ensure_future(pool.run(release.wait, 10))
     await asyncio.sleep(0.05)
     before = await media_store.keys()
+    # Not monkeypatch: it would delete the attribute afterwards (State keeps no `__dict__` entry).
+    original, app.state.image_pool = app.state.image_pool, pool
     try:
         refused = await upload(media_client, samples.photo((300, 200)), "queued.jpg")
     finally:
+        app.state.image_pool = original
         release.set()
         await occupied
+        pool.shutdown()
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "2"
     assert refused.json() == {"detail": "Server busy, try again later."}
