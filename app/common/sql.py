@@ -1,4 +1,6 @@
-"""Typing helpers for SQLAlchemy 2.1, whose Select is typed by its row's column types."""
+"""Running SQL on the hot paths: Core statements without the ORM (`read`), statements prepared
+once and run straight through asyncpg on PostgreSQL (`Prepared`), and `AnySelect`, the type of
+a select of any columns (SQLAlchemy 2.1 types a Select by its row's column types)."""
 
 from collections.abc import Sequence
 from typing import Any, TypeVar

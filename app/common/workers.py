@@ -58,14 +58,12 @@ def set_cpu_work_priority(priority: str) -> None:
     the four lanes argon2 hashes with).
 
     A request's short steps wake one thread after another (the event loop, a database
-    connection's thread, a storage write); with two thumbnail renders or a password hash on
-    both cores, each of them waited for a core, 10 ms per upload in all. Idle-class threads
-    step aside the moment another thread wakes: two uploads in parallel do 12% more per second,
-    one upload is as fast as before (bench/media_upload.py), and a staff read beside a login
-    flood is not slowed by the hashing (bench/attack.py). The price: they get only a sliver of a
+    connection's thread, a storage write); behind two thumbnail renders or a password hash on
+    every core, each of them waits for a core. Idle-class threads step aside the moment another
+    thread wakes, so parallel uploads go faster and a staff read beside a login flood is not
+    slowed (`make bench-media`, `make bench-attack`). The price: they get only a sliver of a
     core that another program keeps busy, so "normal" suits hosts shared with busy neighbours
-    (beside two CPU-bound programs on two cores an upload took 19 s instead of 82 ms:
-    bench/busy_neighbours.py).
+    (`make bench-neighbours`; the figures are in the README).
     """
     # Elsewhere a thread's scheduling class cannot be set apart from its process's.
     if sys.platform != "linux" or priority != "idle":
