@@ -43,7 +43,8 @@ async def test_datetimes_match_python(db_connection):
 
 
 async def test_link_page_matches_the_python_serialiser(app, admin_client):
-    from app.links.router import COLUMNS, link_payloads
+    from app.links.read_model import link_payloads
+    from app.links.repository import COLUMNS
     from app.media.dependencies import MediaUrls
 
     portfolio = await create_row(app, Portfolio, title="J", slug="j")

@@ -1,20 +1,18 @@
-"""Portfolio link bodies, as in the link seeds (plus `order`)."""
+"""Portfolio link request bodies, as in the link seeds (plus `order`); the response shape is in
+`app.links.read_model`."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from app.common.query import INT32_MAX, INT32_MIN
 from app.common.schemas import (
-    DateTimeOut,
     Integer,
     Reference,
     RequestSchema,
-    drf_datetime,
     omittable,
 )
-from app.media.schemas import MediaFileOut
 
 _URL_MESSAGE = "Enter a valid URL."
 
@@ -50,48 +48,3 @@ class LinkPatch(RequestSchema):
     image: Reference | None = None
     description: str | None = None
     order: Integer = omittable(ge=INT32_MIN, le=INT32_MAX)
-
-
-class LinkData(BaseModel):
-    """An item of `links_data` inside a portfolio."""
-
-    id: int
-    name: str
-    url: str | None
-    description: str | None
-    image_data: MediaFileOut | None
-
-
-class LinkOut(BaseModel):
-    id: int
-    name: str
-    url: str | None
-    image_data: MediaFileOut | None
-    description: str | None
-    order: int
-    created_at: DateTimeOut
-    updated_at: DateTimeOut
-
-
-def link_data(row: Any, media: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "url": row.url,
-        "description": row.description,
-        "image_data": media.get(row.image_id) if row.image_id else None,
-    }
-
-
-def link_payload(row: Any, media: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """The seeds' link object, in their order, plus `order`."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "url": row.url,
-        "image_data": media.get(row.image_id) if row.image_id else None,
-        "description": row.description,
-        "order": row.order,
-        "created_at": drf_datetime(row.created_at),
-        "updated_at": drf_datetime(row.updated_at),
-    }

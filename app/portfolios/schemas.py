@@ -17,7 +17,7 @@ from app.common.schemas import (
 )
 from app.common.slugs import validate_slug
 from app.employers.schemas import EmployerData
-from app.links.schemas import LinkData
+from app.links.read_model import LinkData
 from app.media.schemas import MediaFileOut
 from app.meta.schemas import MetaOut
 from app.tags.schemas import TagData

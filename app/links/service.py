@@ -1,0 +1,41 @@
+"""Link writes and their rules: the portfolio must exist, the image must be an image."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.parents import require_portfolio
+from app.common.references import FieldErrors, check_images
+from app.links import repository
+from app.models import PortfolioLink
+
+
+async def _validate_image(session: AsyncSession, changes: dict[str, Any]) -> None:
+    errors = FieldErrors()
+    await check_images(session, errors, "image", [changes.get("image")])
+    errors.raise_if_any()
+
+
+async def create(
+    session: AsyncSession, portfolio_id: int, changes: dict[str, Any]
+) -> PortfolioLink:
+    """A new link of the portfolio (404 if there is none), flushed: it has its id."""
+    await require_portfolio(session, portfolio_id)
+    await _validate_image(session, changes)
+    return await repository.create(session, portfolio_id, changes)
+
+
+async def update(
+    session: AsyncSession, portfolio_id: int, link_id: int, changes: dict[str, Any]
+) -> PortfolioLink:
+    """The link with the fields in `changes` set (all of them for a replace), flushed."""
+    link = await repository.get(session, link_id, portfolio_id, for_update=True)
+    await _validate_image(session, changes)
+    await repository.update(session, link, changes)
+    return link
+
+
+async def delete(session: AsyncSession, portfolio_id: int, link_id: int) -> None:
+    await repository.delete(
+        session, await repository.get(session, link_id, portfolio_id, for_update=True)
+    )
