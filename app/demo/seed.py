@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes
-from app.named.service import validate_named
 from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.demo.data import (
@@ -42,6 +41,7 @@ from app.media.service import Upload, create_media, image_pool
 from app.media.storage import Storage, create_storage
 from app.meta.schemas import MetaIn
 from app.models import Employer, MediaFile, Portfolio, PortfolioLink, PortfolioMeta, Tag
+from app.named.service import validate_named
 from app.portfolios import service as portfolios
 from app.portfolios.schemas import PortfolioIn
 from app.settings import Settings
