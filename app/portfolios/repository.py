@@ -22,7 +22,7 @@ from app.common.json_sql import (
 )
 from app.common.schemas import drf_datetime
 from app.common.sql import AnySelect, Prepared, read
-from app.employers.schemas import employer_payload
+from app.employers.read_model import employer_payload
 from app.links.read_model import link_data
 from app.media.repository import load_media_and_files
 from app.media.serialize import UrlFor

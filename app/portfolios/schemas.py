@@ -16,7 +16,7 @@ from app.common.schemas import (
     omittable,
 )
 from app.common.slugs import validate_slug
-from app.employers.schemas import EmployerData
+from app.employers.read_model import EmployerData
 from app.links.read_model import LinkData
 from app.media.schemas import MediaFileOut
 from app.meta.schemas import MetaOut
