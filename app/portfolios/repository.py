@@ -37,7 +37,7 @@ from app.models import (
     portfolio_images,
     portfolio_tags,
 )
-from app.tags.schemas import tag_payload
+from app.tags.read_model import tag_payload
 
 PORTFOLIO_COLUMNS = (
     Portfolio.id,
