@@ -1,11 +1,15 @@
-"""Portfolio meta bodies: a key with a text and/or a file value."""
+"""Portfolio meta request bodies: a key with a text and/or a file value."""
 
-from typing import Any
+from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from app.common.filters import CommonFilters
+from app.common.ordering import Ordering
 from app.common.schemas import Reference, RequestSchema, omittable
-from app.media.schemas import FileOut
+
+# The list's `ordering` names (each a column of the same name).
+ORDERING_FIELDS = ("id", "key", "created_at", "updated_at")
 
 
 class MetaIn(RequestSchema):
@@ -24,17 +28,11 @@ class MetaPatch(RequestSchema):
     )
 
 
-class MetaOut(BaseModel):
-    id: int
-    key: str
-    value_text: str | None
-    value_file: FileOut | None
+@dataclass(frozen=True)
+class MetaQuery:
+    """What a list request asks for beyond its page, parsed once by the router."""
 
-
-def meta_payload(row: Any, files: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "key": row.key,
-        "value_text": row.value_text,
-        "value_file": files.get(row.value_file_id) if row.value_file_id else None,
-    }
+    ordering: Ordering
+    filters: CommonFilters
+    search: str | None
+    has_value_file: bool | None

@@ -26,7 +26,7 @@ from app.employers.read_model import employer_payload
 from app.links.read_model import link_data
 from app.media.repository import load_media_and_files
 from app.media.serialize import UrlFor
-from app.meta.schemas import meta_payload
+from app.meta.read_model import meta_payload
 from app.models import (
     Employer,
     MediaFile,

@@ -19,7 +19,7 @@ from app.common.slugs import validate_slug
 from app.employers.read_model import EmployerData
 from app.links.read_model import LinkData
 from app.media.schemas import MediaFileOut
-from app.meta.schemas import MetaOut
+from app.meta.read_model import MetaOut
 from app.tags.read_model import TagData
 
 Slug = Annotated[str, Field(max_length=255), AfterValidator(validate_slug)]

@@ -1,0 +1,74 @@
+"""Meta item reads and writes: the portfolio must exist, a key is unique within it, and
+`value_file` names a media file. Adds and flushes; the request's unit of work commits."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.crud import apply_changes
+from app.common.pagination import PageRequest
+from app.common.parents import require_portfolio
+from app.common.references import FieldErrors, check_files, check_unique
+from app.meta import repository
+from app.meta.schemas import MetaQuery
+from app.models import PortfolioMeta
+
+RENAMED = {"value_file": "value_file_id"}
+
+
+async def validate(
+    session: AsyncSession, portfolio_id: int, changes: dict[str, Any], meta_id: int | None = None
+) -> None:
+    errors = FieldErrors()
+    if "key" in changes:
+        await check_unique(
+            session,
+            errors,
+            PortfolioMeta.key,
+            changes["key"],
+            except_id=meta_id,
+            scope=PortfolioMeta.portfolio_id == portfolio_id,
+        )
+    await check_files(session, errors, "value_file", [changes.get("value_file")])
+    errors.raise_if_any()
+
+
+async def list_page(
+    session: AsyncSession, page: PageRequest, portfolio_id: int, query: MetaQuery
+) -> tuple[int, list[Any]]:
+    """The total and one page of rows; 404 if the portfolio does not exist."""
+    count, rows = await repository.list_page(session, page, portfolio_id, query)
+    if not rows:  # items found prove the portfolio exists; none might mean it does not
+        await require_portfolio(session, portfolio_id)
+    return count, rows
+
+
+async def get(session: AsyncSession, portfolio_id: int, meta_id: int) -> PortfolioMeta:
+    return await repository.get(session, portfolio_id, meta_id)
+
+
+async def create(
+    session: AsyncSession, portfolio_id: int, changes: dict[str, Any]
+) -> PortfolioMeta:
+    await require_portfolio(session, portfolio_id)
+    await validate(session, portfolio_id, changes)
+    item = PortfolioMeta(portfolio_id=portfolio_id)
+    apply_changes(item, changes, RENAMED)
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def update(
+    session: AsyncSession, portfolio_id: int, meta_id: int, changes: dict[str, Any]
+) -> PortfolioMeta:
+    """Apply the validated changes to the item, locked until the request commits."""
+    item = await repository.get(session, portfolio_id, meta_id, for_update=True)
+    await validate(session, portfolio_id, changes, item.id)
+    apply_changes(item, changes, RENAMED)
+    await session.flush()
+    return item
+
+
+async def delete(session: AsyncSession, portfolio_id: int, meta_id: int) -> None:
+    await session.delete(await repository.get(session, portfolio_id, meta_id, for_update=True))
