@@ -1,9 +1,55 @@
-"""SQL of `/api/users/` beyond what `app.auth.repository` already holds."""
+"""SQL of `/api/users/` beyond what `app.auth.repository` already holds (token statements,
+username checks): the user list, the locked user, the active superusers."""
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.repository import tokens_of
+from app.auth.schemas import UserOut
+from app.common.crud import get_or_404
+from app.common.filters import apply_common_filters
+from app.common.pagination import PageRequest, fetch_page
+from app.common.search import apply_search
 from app.models import User
+from app.users.schemas import ORDERING_FIELDS, UserQuery
+
+ORDERING_COLUMNS: dict[str, Any] = {name: getattr(User, name) for name in ORDERING_FIELDS}
+# A page selects what `UserOut` shows, not ORM objects.
+USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
+
+
+async def list_page(
+    session: AsyncSession, page: PageRequest, query: UserQuery
+) -> tuple[int, list[Any]]:
+    """The total and one page of user rows (`USER_COLUMNS`), filtered and ordered."""
+    statement = select(*USER_COLUMNS)
+    statement = apply_common_filters(
+        statement, query.filters, User.id, User.created_at, User.updated_at
+    )
+    statement = apply_search(statement, query.search, User.search_text, User.id)
+    for column, wanted in (
+        (User.is_active, query.is_active),
+        (User.is_staff, query.is_staff),
+        (User.is_superuser, query.is_superuser),
+    ):
+        if wanted is not None:
+            statement = statement.where(column.is_(wanted))
+    statement = statement.order_by(*query.ordering.clauses(ORDERING_COLUMNS))
+    return await fetch_page(session, statement, page)
+
+
+async def user_or_404(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
+    """The user, or 404; a write locks the row until it commits (see `get_or_404`)."""
+    return await get_or_404(session, User, user_id, for_update=for_update)
+
+
+async def token_page(
+    session: AsyncSession, user_id: int, page: PageRequest
+) -> tuple[int, list[Any]]:
+    """The total and one page of the user's tokens, newest first."""
+    return await fetch_page(session, tokens_of(user_id), page)
 
 
 async def lock_active_superusers(session: AsyncSession) -> list[int]:

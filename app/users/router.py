@@ -1,11 +1,9 @@
 """`/api/users/`: accounts, their permission codes and their tokens, for superusers."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import select
 
-from app.auth import repository
 from app.auth.dependencies import superuser
 from app.auth.schemas import (
     IssuedTokenOut,
@@ -16,24 +14,21 @@ from app.auth.schemas import (
     UserPatch,
     UserReplace,
 )
-from app.common.crud import get_or_404
-from app.common.filters import CommonFiltersDep, apply_common_filters
+from app.common.filters import CommonFiltersDep
 from app.common.ordering import Ordering, ordering_dependency
-from app.common.pagination import Page, PageDep, build_page, fetch_page
+from app.common.pagination import Page, PageDep, build_page
 from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
-from app.common.search import SearchQuery, apply_search, search_description
+from app.common.search import SearchQuery, search_description
 from app.db import SAFE_METHODS, SessionDep
-from app.errors import NotFound, Throttled, openapi_responses
+from app.errors import Throttled, openapi_responses
 from app.models import User
 from app.users import service
+from app.users.schemas import ORDERING_FIELDS, UserQuery
 
 router = APIRouter(tags=["users"], dependencies=[Depends(superuser)])
 
-ORDERING_FIELDS = ("id", "username", "created_at", "updated_at", "last_login")
-ORDERING_COLUMNS: dict[str, Any] = {name: getattr(User, name) for name in ORDERING_FIELDS}
 UserOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("username",)))]
-USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
 LAST_SUPERUSER_RULE = (
     "The last active superuser cannot be demoted, deactivated or deleted: 400 "
     "(on `is_superuser` or `is_active`; `detail` for a DELETE)."
@@ -41,9 +36,9 @@ LAST_SUPERUSER_RULE = (
 
 
 async def _user_or_404(request: Request, session: SessionDep, user_id: PathId) -> User:
-    """The user, or 404; a write locks the row until it commits (see `get_or_404`)."""
+    """The user, or 404; a write locks the row until it commits."""
     writes = request.method not in SAFE_METHODS
-    return await get_or_404(session, User, user_id, for_update=writes)
+    return await service.get_user(session, user_id, for_update=writes)
 
 
 TargetUser = Annotated[User, Depends(_user_or_404)]
@@ -67,18 +62,8 @@ async def list_users(
     is_staff: BooleanQuery = None,
     is_superuser: BooleanQuery = None,
 ) -> Page[UserOut]:
-    statement = select(*USER_COLUMNS)
-    statement = apply_common_filters(statement, filters, User.id, User.created_at, User.updated_at)
-    statement = apply_search(statement, search, User.search_text, User.id)
-    for column, wanted in (
-        (User.is_active, is_active),
-        (User.is_staff, is_staff),
-        (User.is_superuser, is_superuser),
-    ):
-        if wanted is not None:
-            statement = statement.where(column.is_(wanted))
-    statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
-    count, rows = await fetch_page(session, statement, page)
+    query = UserQuery(ordering, filters, search, is_active, is_staff, is_superuser)
+    count, rows = await service.list_page(session, page, query)
     return build_page(request, page, count, [UserOut.model_validate(r._mapping) for r in rows])
 
 
@@ -134,7 +119,7 @@ async def delete_user(session: SessionDep, user_id: PathId) -> None:
 async def list_user_tokens(
     request: Request, session: SessionDep, user: TargetUser, page: PageDep
 ) -> Page[TokenOut]:
-    count, rows = await fetch_page(session, repository.tokens_of(user.id), page)
+    count, rows = await service.token_page(session, user.id, page)
     results = [TokenOut.model_validate(row._mapping) for row in rows]
     return build_page(request, page, count, results)
 
@@ -150,9 +135,7 @@ async def issue_user_token(
     days = payload.expires_days
     if "expires_days" not in payload.model_fields_set:
         days = request.app.state.settings.login_token_ttl_days
-    token, key = await repository.issue_token(
-        session, user.id, payload.name, repository.expiry(days)
-    )
+    token, key = await service.issue_token(session, user.id, payload.name, days)
     fields = {name: getattr(token, name) for name in TokenOut.model_fields}
     return IssuedTokenOut(**fields, key=key)
 
@@ -161,7 +144,4 @@ async def issue_user_token(
     "/api/users/{user_id}/tokens/{token_id}", status_code=204, summary="Revoke a user's token"
 )
 async def revoke_user_token(session: SessionDep, user: TargetUser, token_id: PathId) -> None:
-    token = await repository.get_token_of(session, user.id, token_id)
-    if token is None:
-        raise NotFound()
-    await repository.revoke_token(session, token.id)
+    await service.revoke_token(session, user.id, token_id)

@@ -1,4 +1,5 @@
-"""Account writes of `/api/users/`, and the rule that some active superuser always remains.
+"""`/api/users/`: account reads and writes, their tokens, and the rule that some active
+superuser always remains.
 
 Without one, nobody could manage accounts through the API any more. So the last active
 superuser can be neither demoted, nor deactivated, nor deleted. Concurrent requests are
@@ -14,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import repository as auth_repository
 from app.auth.schemas import UserCreate
 from app.auth.secrets import hash_password
-from app.common.crud import get_or_404
-from app.errors import APIError, BadRequestBody, ValidationFailed
-from app.models import User
+from app.common.pagination import PageRequest
+from app.errors import APIError, BadRequestBody, NotFound, ValidationFailed
+from app.models import ApiToken, User
 from app.users import repository
+from app.users.schemas import UserQuery
 
 USERNAME_TAKEN = "A user with that username already exists."
 # The fields whose `false` takes the status away, with the message each gets when it would
@@ -45,8 +47,19 @@ async def _locked_user(session: AsyncSession, user_id: int, *, guarded: bool) ->
     first (always before the user's own row: one order for every writer, no deadlock).
     Otherwise the answer is False without asking."""
     superusers = await repository.lock_active_superusers(session) if guarded else []
-    user = await get_or_404(session, User, user_id, for_update=True)
+    user = await repository.user_or_404(session, user_id, for_update=True)
     return user, superusers == [user.id]
+
+
+async def list_page(
+    session: AsyncSession, page: PageRequest, query: UserQuery
+) -> tuple[int, list[Any]]:
+    return await repository.list_page(session, page, query)
+
+
+async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
+    """The user, or 404; a write locks the row until it commits."""
+    return await repository.user_or_404(session, user_id, for_update=for_update)
 
 
 async def create_user(session: AsyncSession, payload: UserCreate) -> User:
@@ -90,3 +103,26 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
         raise LastSuperuserDeletion()
     await session.delete(user)
     await session.flush()
+
+
+async def token_page(
+    session: AsyncSession, user_id: int, page: PageRequest
+) -> tuple[int, list[Any]]:
+    return await repository.token_page(session, user_id, page)
+
+
+async def issue_token(
+    session: AsyncSession, user_id: int, name: str, expires_days: int | None
+) -> tuple[ApiToken, str]:
+    """A new token for the user, expiring after `expires_days` (None: never), and its key."""
+    return await auth_repository.issue_token(
+        session, user_id, name, auth_repository.expiry(expires_days)
+    )
+
+
+async def revoke_token(session: AsyncSession, user_id: int, token_id: int) -> None:
+    """Delete the user's token; 404 if it is not theirs."""
+    token = await auth_repository.get_token_of(session, user_id, token_id)
+    if token is None:
+        raise NotFound()
+    await auth_repository.revoke_token(session, token.id)
