@@ -9,6 +9,7 @@ from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
 from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
 from app.common.query import BooleanQuery, PathId
@@ -19,7 +20,7 @@ from app.employers.read_model import EmployerOut
 from app.employers.schemas import EmployerIn, EmployerPatch
 from app.employers.service import employers
 from app.media.dependencies import UrlForDep
-from app.named.repository import ORDERING_FIELDS, NamedQuery
+from app.named.repository import ORDERING_FIELDS
 
 router = APIRouter(tags=["employers"])
 
@@ -47,9 +48,9 @@ async def list_employers(
     has_image: Annotated[BooleanQuery, Query(description="With or without an image.")] = None,
     has_description: Annotated[BooleanQuery, Query()] = None,
 ) -> JSONResponse:
-    has_text = {"description": has_description}
-    query = NamedQuery(filters, ordering, page, search, has_image, has_text)
-    count, results = await employers.list_page(session, query, url_for)
+    present = {"image_id": has_image, "description": has_description}
+    query = ListQuery(filters, ordering, search, present)
+    count, results = await employers.list_page(session, query, page, url_for)
     return page_response(request, page, count, results)
 
 

@@ -24,12 +24,13 @@ from app.common.json_sql import (
     whole_page,
     whole_page_json,
 )
+from app.common.listing import ListQuery
 from app.common.pagination import PageRequest, fetch_page
 from app.common.parents import require_portfolio
 from app.common.schemas import DateTimeOut, drf_datetime
 from app.common.sql import AnySelect, Prepared
 from app.links import repository
-from app.links.repository import LINKS, LinkQuery
+from app.links.repository import LINKS
 from app.media.dependencies import MediaUrls
 from app.media.repository import load_media
 from app.media.schemas import MediaFileOut
@@ -141,30 +142,34 @@ async def get_link(
 
 
 async def link_page(
-    session: AsyncSession, query: LinkQuery, page: PageRequest, url_for: MediaUrls
+    session: AsyncSession,
+    portfolio_id: int,
+    query: ListQuery,
+    page: PageRequest,
+    url_for: MediaUrls,
 ) -> tuple[int, str]:
     """The total and the page's results as a JSON array; 404 if the portfolio does not exist.
 
     On PostgreSQL the plain page takes one prepared statement, any other two (ids, then JSON).
     An empty page asks whether the portfolio exists (links found prove it does)."""
     database_json = uses_database_json(session, url_for.prefix)
-    if query.plain and database_json:
-        params = {"portfolio_id": query.portfolio_id, "media_prefix": url_for.prefix}
+    if repository.is_plain(query) and database_json:
+        params = {"portfolio_id": portfolio_id, "media_prefix": url_for.prefix}
         total, results = await whole_page(session, PLAIN_PAGE_JSON, page, params)
         if total is not None:
             return total, results
-    statement = repository.select_links(query)
-    order_by = query.order_by()
+    statement = repository.select_links(portfolio_id, query)
+    order_by = repository.order_by(query)
     if database_json:
         total, results = await json_page(
             session, statement, LINKS.c.id, order_by, page,
             LINKS_JSON, {"media_prefix": url_for.prefix},
         )  # fmt: skip
         if total is None:  # an empty page: is there a portfolio, and how much was skipped?
-            await require_portfolio(session, query.portfolio_id)
+            await require_portfolio(session, portfolio_id)
             total, _rows = await fetch_page(session, statement, page)
         return total, results
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     if not rows:
-        await require_portfolio(session, query.portfolio_id)
+        await require_portfolio(session, portfolio_id)
     return count, _json_text(await link_payloads(session, rows, url_for))

@@ -1,17 +1,15 @@
 """Link SQL: the list statement built from the parsed list request, a link by id (locked for a
 write), and the ORM writes (add and flush, never commit)."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
-from app.common.filters import CommonFilters, apply_common_filters, presence_condition
-from app.common.ordering import Ordering, parse_ordering
+from app.common.listing import ListQuery, apply_list_query
+from app.common.ordering import parse_ordering
 from app.common.parents import child_or_404
-from app.common.search import apply_search
 from app.common.sql import AnySelect
 from app.models import PortfolioLink
 
@@ -36,50 +34,19 @@ DEFAULT_ORDER_BY = DEFAULT_ORDERING.clauses(ORDERING_COLUMNS)
 RENAMED = {"image": "image_id"}
 
 
-@dataclass(frozen=True)
-class LinkQuery:
-    """A list request, parsed: whose links, which of them, in what order."""
-
-    portfolio_id: int
-    filters: CommonFilters
-    ordering: Ordering
-    search: str | None = None
-    has_image: bool | None = None
-    has_description: bool | None = None
-    has_url: bool | None = None
-
-    @property
-    def plain(self) -> bool:
-        """No filter, no search, the default order: the page most requests ask for."""
-        return (
-            not self.filters.any
-            and self.search is None
-            and self.ordering == DEFAULT_ORDERING
-            and self.has_image is None
-            and self.has_description is None
-            and self.has_url is None
-        )
-
-    def order_by(self) -> list[Any]:
-        return self.ordering.clauses(ORDERING_COLUMNS)
+def is_plain(query: ListQuery) -> bool:
+    """No filter, no search, the default order: the page most requests ask for."""
+    return not query.narrows and query.ordering == DEFAULT_ORDERING
 
 
-def select_links(query: LinkQuery) -> AnySelect:
+def order_by(query: ListQuery) -> list[Any]:
+    return query.ordering.clauses(ORDERING_COLUMNS)
+
+
+def select_links(portfolio_id: int, query: ListQuery) -> AnySelect:
     """The portfolio's links that `query` asks for, unordered: the columns of `COLUMNS`."""
-    statement = select(*COLUMNS).where(LINKS.c.portfolio_id == query.portfolio_id)
-    statement = apply_common_filters(
-        statement, query.filters, LINKS.c.id, LINKS.c.created_at, LINKS.c.updated_at
-    )
-    statement = apply_search(statement, query.search, LINKS.c.search_text, LINKS.c.id)
-    if query.has_image is not None:
-        statement = statement.where(presence_condition(LINKS.c.image_id, query.has_image))
-    for column, wanted in (
-        (LINKS.c.description, query.has_description),
-        (LINKS.c.url, query.has_url),
-    ):
-        if wanted is not None:
-            statement = statement.where(presence_condition(column, wanted, blank_is_absent=True))
-    return statement
+    statement = select(*COLUMNS).where(LINKS.c.portfolio_id == portfolio_id)
+    return apply_list_query(statement, query, LINKS)
 
 
 async def get(

@@ -9,6 +9,7 @@ from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import raw_page_response
 from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
 from app.common.query import BooleanQuery, PathId
@@ -17,7 +18,7 @@ from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
 from app.links import read_model, service
 from app.links.read_model import LinkOut
-from app.links.repository import DEFAULT_ORDER, ORDERING_FIELDS, LinkQuery
+from app.links.repository import DEFAULT_ORDER, ORDERING_FIELDS
 from app.links.schemas import LinkIn, LinkPatch
 from app.media.dependencies import UrlForDep
 
@@ -55,8 +56,9 @@ async def list_portfolio_links(
     has_description: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
     has_url: Annotated[BooleanQuery, Query(description="Empty counts as none.")] = None,
 ) -> Response:
-    query = LinkQuery(id, filters, ordering, search, has_image, has_description, has_url)
-    total, results = await read_model.link_page(session, query, page, url_for)
+    present = {"image_id": has_image, "description": has_description, "url": has_url}
+    query = ListQuery(filters, ordering, search, present)
+    total, results = await read_model.link_page(session, id, query, page, url_for)
     return raw_page_response(request, page, total, results)
 
 

@@ -5,11 +5,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.filters import apply_common_filters, presence_condition
+from app.common.listing import ListQuery, apply_list_query
 from app.common.pagination import PageRequest, fetch_page
 from app.common.parents import child_or_404
-from app.common.search import apply_search
-from app.meta.schemas import ORDERING_FIELDS, MetaQuery
+from app.meta.schemas import ORDERING_FIELDS
 from app.models import PortfolioMeta
 
 ORDERING_COLUMNS: dict[str, Any] = {name: getattr(PortfolioMeta, name) for name in ORDERING_FIELDS}
@@ -25,21 +24,11 @@ COLUMNS = (
 
 
 async def list_page(
-    session: AsyncSession, page: PageRequest, portfolio_id: int, query: MetaQuery
+    session: AsyncSession, page: PageRequest, portfolio_id: int, query: ListQuery
 ) -> tuple[int, list[Any]]:
     """The total and one page of the portfolio's meta rows (`COLUMNS`), filtered and ordered."""
     statement = select(*COLUMNS).where(PortfolioMeta.portfolio_id == portfolio_id)
-    statement = apply_common_filters(
-        statement,
-        query.filters,
-        PortfolioMeta.id,
-        PortfolioMeta.created_at,
-        PortfolioMeta.updated_at,
-    )
-    statement = apply_search(statement, query.search, PortfolioMeta.search_text, PortfolioMeta.id)
-    if query.has_value_file is not None:
-        present = presence_condition(PortfolioMeta.value_file_id, query.has_value_file)
-        statement = statement.where(present)
+    statement = apply_list_query(statement, query, PortfolioMeta.__table__)
     statement = statement.order_by(*query.ordering.clauses(ORDERING_COLUMNS))
     return await fetch_page(session, statement, page)
 

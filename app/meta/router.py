@@ -10,6 +10,7 @@ from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
 from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
 from app.common.query import BooleanQuery, PathId
@@ -20,7 +21,7 @@ from app.media.dependencies import UrlForDep
 from app.media.serialize import UrlFor
 from app.meta import service
 from app.meta.read_model import MetaItemOut, meta_payloads
-from app.meta.schemas import ORDERING_FIELDS, MetaIn, MetaPatch, MetaQuery
+from app.meta.schemas import ORDERING_FIELDS, MetaIn, MetaPatch
 
 router = APIRouter(tags=["portfolio meta"])
 
@@ -56,7 +57,7 @@ async def list_portfolio_meta(
     ] = None,
     has_value_file: BooleanQuery = None,
 ) -> JSONResponse:
-    query = MetaQuery(ordering, filters, search, has_value_file)
+    query = ListQuery(filters, ordering, search, {"value_file_id": has_value_file})
     count, rows = await service.list_page(session, page, portfolio_id, query)
     return page_response(request, page, count, await meta_payloads(session, rows, url_for))
 

@@ -1,11 +1,7 @@
 """Portfolio meta request bodies: a key with a text and/or a file value."""
 
-from dataclasses import dataclass
-
 from pydantic import Field
 
-from app.common.filters import CommonFilters
-from app.common.ordering import Ordering
 from app.common.schemas import Reference, RequestSchema, omittable
 
 # The list's `ordering` names (each a column of the same name).
@@ -26,13 +22,3 @@ class MetaPatch(RequestSchema):
     value_file: Reference | None = Field(
         default=None, description="A media file id (or an object with that `id`)."
     )
-
-
-@dataclass(frozen=True)
-class MetaQuery:
-    """What a list request asks for beyond its page, parsed once by the router."""
-
-    ordering: Ordering
-    filters: CommonFilters
-    search: str | None
-    has_value_file: bool | None

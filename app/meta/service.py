@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
+from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.parents import require_portfolio
 from app.common.references import FieldErrors, check_files, check_unique
 from app.meta import repository
-from app.meta.schemas import MetaQuery
 from app.models import PortfolioMeta
 
 RENAMED = {"value_file": "value_file_id"}
@@ -34,7 +34,7 @@ async def validate(
 
 
 async def list_page(
-    session: AsyncSession, page: PageRequest, portfolio_id: int, query: MetaQuery
+    session: AsyncSession, page: PageRequest, portfolio_id: int, query: ListQuery
 ) -> tuple[int, list[Any]]:
     """The total and one page of rows; 404 if the portfolio does not exist."""
     count, rows = await repository.list_page(session, page, portfolio_id, query)

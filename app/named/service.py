@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes, with_timestamps
+from app.common.listing import ListQuery
+from app.common.pagination import PageRequest
 from app.common.references import FieldErrors, check_images, check_unique
 from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.named.read_model import Payload
-from app.named.repository import M, NamedQuery, NamedRepository
+from app.named.repository import M, NamedRepository
 
 RENAMED = {"image": "image_id"}
 
@@ -44,9 +46,9 @@ class NamedService(Generic[M]):
         return [with_timestamps(self.payload(row, media), row) for row in rows]
 
     async def list_page(
-        self, session: AsyncSession, query: NamedQuery, url_for: UrlFor
+        self, session: AsyncSession, query: ListQuery, page: PageRequest, url_for: UrlFor
     ) -> tuple[int, list[dict[str, Any]]]:
-        count, rows = await self.repository.page(session, query)
+        count, rows = await self.repository.page(session, query, page)
         return count, await self.payloads(session, rows, url_for)
 
     async def get(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> dict[str, Any]:

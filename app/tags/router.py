@@ -9,6 +9,7 @@ from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
 from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
 from app.common.query import BooleanQuery, PathId
@@ -16,7 +17,7 @@ from app.common.routing import APIRouter
 from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
 from app.media.dependencies import UrlForDep
-from app.named.repository import ORDERING_FIELDS, NamedQuery
+from app.named.repository import ORDERING_FIELDS
 from app.tags.read_model import TagOut
 from app.tags.schemas import TagIn, TagPatch
 from app.tags.service import tags
@@ -42,9 +43,8 @@ async def list_tags(
     search: Annotated[SearchQuery, Query(description=search_description(["id", "name"]))] = None,
     has_image: Annotated[BooleanQuery, Query(description="With or without an image.")] = None,
 ) -> JSONResponse:
-    count, results = await tags.list_page(
-        session, NamedQuery(filters, ordering, page, search, has_image), url_for
-    )
+    query = ListQuery(filters, ordering, search, {"image_id": has_image})
+    count, results = await tags.list_page(session, query, page, url_for)
     return page_response(request, page, count, results)
 
 

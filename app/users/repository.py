@@ -9,11 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.repository import tokens_of
 from app.auth.schemas import UserOut
 from app.common.crud import get_or_404
-from app.common.filters import apply_common_filters
+from app.common.listing import ListQuery, apply_list_query
 from app.common.pagination import PageRequest, fetch_page
-from app.common.search import apply_search
 from app.models import User
-from app.users.schemas import ORDERING_FIELDS, UserQuery
+from app.users.schemas import ORDERING_FIELDS
 
 ORDERING_COLUMNS: dict[str, Any] = {name: getattr(User, name) for name in ORDERING_FIELDS}
 # A page selects what `UserOut` shows, not ORM objects.
@@ -21,21 +20,10 @@ USER_COLUMNS = [getattr(User, name) for name in UserOut.model_fields]
 
 
 async def list_page(
-    session: AsyncSession, page: PageRequest, query: UserQuery
+    session: AsyncSession, page: PageRequest, query: ListQuery
 ) -> tuple[int, list[Any]]:
     """The total and one page of user rows (`USER_COLUMNS`), filtered and ordered."""
-    statement = select(*USER_COLUMNS)
-    statement = apply_common_filters(
-        statement, query.filters, User.id, User.created_at, User.updated_at
-    )
-    statement = apply_search(statement, query.search, User.search_text, User.id)
-    for column, wanted in (
-        (User.is_active, query.is_active),
-        (User.is_staff, query.is_staff),
-        (User.is_superuser, query.is_superuser),
-    ):
-        if wanted is not None:
-            statement = statement.where(column.is_(wanted))
+    statement = apply_list_query(select(*USER_COLUMNS), query, User.__table__)
     statement = statement.order_by(*query.ordering.clauses(ORDERING_COLUMNS))
     return await fetch_page(session, statement, page)
 

@@ -15,6 +15,7 @@ from app.auth.schemas import (
     UserReplace,
 )
 from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, build_page
 from app.common.query import BooleanQuery, PathId
@@ -24,7 +25,7 @@ from app.db import SAFE_METHODS, SessionDep
 from app.errors import Throttled, openapi_responses
 from app.models import User
 from app.users import service
-from app.users.schemas import ORDERING_FIELDS, UserQuery
+from app.users.schemas import ORDERING_FIELDS
 
 router = APIRouter(tags=["users"], dependencies=[Depends(superuser)])
 
@@ -62,7 +63,8 @@ async def list_users(
     is_staff: BooleanQuery = None,
     is_superuser: BooleanQuery = None,
 ) -> Page[UserOut]:
-    query = UserQuery(ordering, filters, search, is_active, is_staff, is_superuser)
+    flags = {"is_active": is_active, "is_staff": is_staff, "is_superuser": is_superuser}
+    query = ListQuery(filters, ordering, search, flags=flags)
     count, rows = await service.list_page(session, page, query)
     return build_page(request, page, count, [UserOut.model_validate(r._mapping) for r in rows])
 

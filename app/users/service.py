@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import repository as auth_repository
 from app.auth.schemas import UserCreate
 from app.auth.secrets import hash_password
+from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.errors import APIError, BadRequestBody, NotFound, ValidationFailed
 from app.models import ApiToken, User
 from app.users import repository
-from app.users.schemas import UserQuery
 
 USERNAME_TAKEN = "A user with that username already exists."
 # The fields whose `false` takes the status away, with the message each gets when it would
@@ -52,7 +52,7 @@ async def _locked_user(session: AsyncSession, user_id: int, *, guarded: bool) ->
 
 
 async def list_page(
-    session: AsyncSession, page: PageRequest, query: UserQuery
+    session: AsyncSession, page: PageRequest, query: ListQuery
 ) -> tuple[int, list[Any]]:
     return await repository.list_page(session, page, query)
 
