@@ -15,13 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.common.crud import apply_changes
 from app.common.progress import Progress
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.demo.data import (
@@ -36,21 +35,22 @@ from app.demo.data import (
 )
 from app.demo.images import render
 from app.employers.schemas import EmployerIn
+from app.employers.service import employers
+from app.links import service as links
 from app.links.schemas import LinkIn
 from app.media.service import Upload, create_media, image_pool
 from app.media.storage import Storage, create_storage
+from app.meta import service as meta_items
 from app.meta.schemas import MetaIn
-from app.models import Employer, MediaFile, Portfolio, PortfolioLink, PortfolioMeta, Tag
-from app.named.service import validate_named
+from app.models import Employer, MediaFile, Portfolio, Tag
 from app.portfolios import service as portfolios
 from app.portfolios.schemas import PortfolioIn
 from app.settings import Settings
 from app.tags.schemas import TagIn
+from app.tags.service import tags
 
 IMAGE_SCALE = 1.0  # pictures at their nominal sizes; the tests draw them smaller
 KINDS = ("employers", "tags", "portfolios")
-IMAGE = {"image": "image_id"}
-FILE = {"value_file": "value_file_id"}
 
 
 @dataclass
@@ -131,7 +131,7 @@ class DemoSeeder:
             payload = EmployerIn(
                 name=item.name, description=item.description, image=logo.id if logo else None
             )
-            await _create_named(unit.session, Employer(), Employer.name, payload.model_dump())
+            await employers.add(unit.session, payload.model_dump())
             unit.created["employers"] += 1
 
     async def tag(self, name: str) -> None:
@@ -139,7 +139,7 @@ class DemoSeeder:
             if await _exists(unit.session, Tag.name, name):
                 self.report.present["tags"] += 1
                 return
-            await _create_named(unit.session, Tag(), Tag.name, TagIn(name=name).model_dump())
+            await tags.add(unit.session, TagIn(name=name).model_dump())
             unit.created["tags"] += 1
 
     async def portfolio(self, item: DemoPortfolio, index: int) -> None:
@@ -171,20 +171,14 @@ class DemoSeeder:
                 changes = LinkIn(
                     name=link.name, url=link.url, description=link.description, order=order
                 ).model_dump()
-                _add(session, PortfolioLink(portfolio_id=portfolio_id), changes, IMAGE)
+                await links.create(session, portfolio_id, changes)
             meta = [MetaIn(key=key, value_text=value) for key, value in item.meta]
             meta.append(MetaIn(key="og:image", value_file=image.id))
             for entry in meta:
-                _add(session, PortfolioMeta(portfolio_id=portfolio_id), entry.model_dump(), FILE)
-            await session.flush()
+                await meta_items.create(session, portfolio_id, entry.model_dump())
             unit.created["portfolios"] += 1
             unit.created["links"] += len(item.links)
             unit.created["meta items"] += len(meta)
-
-
-def _add(session: AsyncSession, row: Any, changes: dict[str, Any], renamed: dict[str, str]) -> None:
-    apply_changes(row, changes, renamed)
-    session.add(row)
 
 
 async def _exists(session: AsyncSession, column: InstrumentedAttribute[str], value: str) -> bool:
@@ -197,18 +191,6 @@ async def _ids_by_name(
 ) -> dict[str, int]:
     rows = await session.execute(select(model.name, model.id).where(model.name.in_(names)))
     return dict(rows.all())
-
-
-async def _create_named(
-    session: AsyncSession,
-    row: Employer | Tag,
-    name_column: InstrumentedAttribute[str],
-    changes: dict[str, Any],
-) -> None:
-    """As `POST /api/employers/` and `POST /api/tags/` do: validate, apply, flush."""
-    await validate_named(session, name_column, changes)
-    _add(session, row, changes, IMAGE)
-    await session.flush()
 
 
 async def seed_demo(

@@ -54,14 +54,18 @@ class NamedService(Generic[M]):
     async def get(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> dict[str, Any]:
         return await self._payload(session, await self.repository.get(session, object_id), url_for)
 
-    async def create(
-        self, session: AsyncSession, changes: dict[str, Any], url_for: UrlFor
-    ) -> dict[str, Any]:
+    async def add(self, session: AsyncSession, changes: dict[str, Any]) -> M:
+        """A new row, validated and flushed (it has its id)."""
         await validate_named(session, self.repository.column("name"), changes)
         row = self.repository.model()
         apply_changes(row, changes, RENAMED)
         await self.repository.add(session, row)
-        return await self._payload(session, row, url_for)
+        return row
+
+    async def create(
+        self, session: AsyncSession, changes: dict[str, Any], url_for: UrlFor
+    ) -> dict[str, Any]:
+        return await self._payload(session, await self.add(session, changes), url_for)
 
     async def update(
         self, session: AsyncSession, object_id: int, changes: dict[str, Any], url_for: UrlFor
