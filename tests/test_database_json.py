@@ -10,7 +10,7 @@ from app.common.json_sql import drf_datetime_sql, human_size_sql
 from app.common.schemas import drf_datetime
 from app.media.naming import human_readable_size
 from app.models import Portfolio, PortfolioLink
-from tests.factories import create_document, create_image, create_row
+from tests.factories import create_row
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 
@@ -40,44 +40,6 @@ async def test_datetimes_match_python(db_connection):
     ]
     query = select(*(drf_datetime_sql(literal(value)) for value in values))
     assert list((await db_connection.execute(query)).one()) == [drf_datetime(v) for v in values]
-
-
-async def test_portfolio_json_matches_the_python_serialiser(app, admin_client):
-    from app.media.dependencies import MediaUrls
-    from app.models import Employer, PortfolioMeta, Tag
-    from app.portfolios.repository import portfolio_payloads, select_portfolios
-
-    image = await create_image(app, "گالری", size=73062, mode="RGB")
-    second = await create_image(app, "second", size=1160)
-    document = await create_document(app, "brochure")
-    employer = await create_row(app, Employer, name="digikala", description=None, image_id=image.id)
-    tags = [await create_row(app, Tag, name=name, image_id=image.id) for name in ("b", "a")]
-    created = await admin_client.post(
-        "/api/portfolios/",
-        json={
-            "title": "طراحی سایت", "excerpt": "e", "image": second.id, "employer": employer.id,
-            "tags": [tags[0].id, tags[1].id], "images": [second.id, image.id],
-            "completed_at": "2024-12-14T00:00:00Z", "description": "d",
-        },
-    )  # fmt: skip
-    portfolio_id = created.json()["id"]
-    await admin_client.post(
-        f"/api/portfolios/{portfolio_id}/links/", json={"name": "l", "image": image.id}
-    )
-    await create_row(
-        app, PortfolioMeta, portfolio_id=portfolio_id, key="k", value_file_id=document.id
-    )
-    await create_row(app, Portfolio, title="bare", slug="bare")
-
-    from_database = (await admin_client.get("/api/portfolios/", params={"ordering": "id"})).json()
-    async with app.state.read_sessionmaker() as session:
-        rows = list(await session.execute(select_portfolios().order_by(Portfolio.id)))
-        from_python = await portfolio_payloads(
-            session, rows, MediaUrls(app.state.storage, "http://testserver")
-        )
-    assert from_database["results"] == from_python
-    single = (await admin_client.get(f"/api/portfolios/{portfolio_id}")).json()
-    assert single == from_python[0]
 
 
 async def test_statements_run_straight_on_asyncpg_are_still_seen_by_cursor_events(

@@ -1,14 +1,18 @@
-"""Portfolio bodies, as in the update-portfolio seed."""
+"""Portfolio requests: the bodies, as in the update-portfolio seed, and the parsed list
+request; the response shape is in `app.portfolios.read_model`."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
+from app.common.listing import ListQuery
 from app.common.query import INT32_MAX, INT32_MIN
 from app.common.schemas import (
     Boolean,
     DateTimeIn,
-    DateTimeOut,
     Integer,
     Reference,
     ReferenceList,
@@ -16,11 +20,6 @@ from app.common.schemas import (
     omittable,
 )
 from app.common.slugs import validate_slug
-from app.employers.read_model import EmployerData
-from app.links.read_model import LinkData
-from app.media.schemas import MediaFileOut
-from app.meta.read_model import MetaOut
-from app.tags.read_model import TagData
 
 Slug = Annotated[str, Field(max_length=255), AfterValidator(validate_slug)]
 
@@ -62,20 +61,12 @@ class PortfolioPatch(RequestSchema):
     description: str | None = None
 
 
-class PortfolioOut(BaseModel):
-    id: int
-    title: str
-    slug: str
-    excerpt: str | None
-    order: int
-    image_data: MediaFileOut | None
-    employer_data: EmployerData | None
-    tags_data: list[TagData]
-    links_data: list[LinkData]
-    is_active: bool
-    completed_at: DateTimeOut | None
-    created_at: DateTimeOut
-    updated_at: DateTimeOut
-    description: str | None
-    images_data: list[MediaFileOut]
-    meta: list[MetaOut]
+@dataclass(frozen=True)
+class PortfolioQuery(ListQuery):
+    """A list request, parsed: a `ListQuery` (`has_image`, `has_employer`, `is_active` among
+    its presence filters and flags) and what only portfolios are filtered by."""
+
+    employer: int | None = None
+    tags: Sequence[int] = ()
+    completed_from: date | datetime | None = None
+    completed_to: date | datetime | None = None

@@ -1,33 +1,26 @@
-"""Portfolio writes: validation of every reference at once, slugs, ordered tags and gallery."""
+"""Portfolio writes and their rules: every reference validated at once, slugs (given, or the
+first free one for the title), ordered tags and gallery; the SQL is `repository`'s."""
 
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
 from app.common.references import FieldErrors, check_exist, check_images, check_unique
 from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
-from app.models import Employer, Portfolio, Tag, portfolio_images, portfolio_tags
+from app.models import Employer, Portfolio, Tag
 from app.models.base import utcnow
+from app.portfolios import repository
 
 T = TypeVar("T")
 RENAMED = {"image": "image_id", "employer": "employer_id"}
 SLUG_ATTEMPTS = 50
 SLUG_BATCH = 20
 SLUG_TAKEN = "portfolio with this slug already exists."
-INSERT_UNLESS_SLUG_TAKEN = {
-    backend.dialect.name: backend.insert(Portfolio.__table__)
-    .on_conflict_do_nothing(index_elements=["slug"])
-    .returning(Portfolio.id)
-    for backend in (postgresql, sqlite)
-}
 
 
 async def validate(
@@ -58,7 +51,7 @@ async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = 
     start, count = 1, 1
     while True:
         candidates = numbered(base, start, count)
-        stored = await session.scalars(select(Portfolio.slug).where(Portfolio.slug.in_(candidates)))
+        stored = await repository.taken_slugs(session, candidates)
         free = first_free(candidates, {*stored, *tried})
         if free is not None:
             return free
@@ -68,15 +61,6 @@ async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = 
 def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A naive datetime from a client is read in the configured time zone, as DRF does."""
     return value.replace(tzinfo=zone) if value is not None and value.tzinfo is None else value
-
-
-async def _insert(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """The new portfolio's id, or None when its slug is taken (by a concurrent request too:
-    `ON CONFLICT DO NOTHING` waits for it to commit). A taken title is an IntegrityError."""
-    statement = INSERT_UNLESS_SLUG_TAKEN[session.get_bind().dialect.name]
-    row = {**values, "search_text": Portfolio.search_text_of(values)}
-    inserted: int | None = await session.scalar(statement.values(row))
-    return inserted
 
 
 async def _with_free_slug(
@@ -92,43 +76,6 @@ async def _with_free_slug(
             return done
         tried.add(slug)
     raise ValidationFailed.field("slug", SLUG_TAKEN)
-
-
-async def _flush_with_slug(session: AsyncSession, portfolio: Portfolio, slug: str) -> bool | None:
-    """Flush an update with `slug`; None if it is taken. The savepoint keeps the transaction
-    usable for another try; any other unique violation is the client's 400."""
-    portfolio.slug = slug
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        if "slug" not in str(error.orig):
-            raise
-        return None
-    return True
-
-
-async def _replace_links(
-    session: AsyncSession, portfolio_id: int, changes: dict[str, Any], created: bool
-) -> None:
-    """`tags` and `images` replace the whole set, in the order given (a new portfolio has
-    none to delete)."""
-    for field, table, column in (
-        ("tags", portfolio_tags, "tag_id"),
-        ("images", portfolio_images, "media_id"),
-    ):
-        if field not in changes:
-            continue
-        if not created:
-            await session.execute(delete(table).where(table.c.portfolio_id == portfolio_id))
-        if changes[field]:
-            await session.execute(
-                insert(table),
-                [
-                    {"portfolio_id": portfolio_id, column: pk, "position": position}
-                    for position, pk in enumerate(changes[field])
-                ],
-            )
 
 
 def _column_changes(changes: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
@@ -149,29 +96,42 @@ async def create(session: AsyncSession, changes: dict[str, Any], zone: ZoneInfo)
     now = utcnow()
     values = {**_column_changes(changes, zone), "created_at": now, "updated_at": now}
     if changes.get("slug"):
-        inserted = await _insert(session, {**values, "slug": changes["slug"]})
+        inserted = await repository.insert_unless_slug_taken(
+            session, {**values, "slug": changes["slug"]}
+        )
         if inserted is None:  # given by a concurrent request since `validate`
             raise ValidationFailed.field("slug", SLUG_TAKEN)
     else:
         inserted = await _with_free_slug(
-            session, values["title"], lambda slug: _insert(session, {**values, "slug": slug})
+            session,
+            values["title"],
+            lambda slug: repository.insert_unless_slug_taken(session, {**values, "slug": slug}),
         )
-    await _replace_links(session, inserted, changes, created=True)
+    await repository.replace_sets(session, inserted, changes, created=True)
     return inserted
 
 
 async def update(
-    session: AsyncSession, portfolio: Portfolio, changes: dict[str, Any], zone: ZoneInfo
+    session: AsyncSession, portfolio_id: int, changes: dict[str, Any], zone: ZoneInfo
 ) -> None:
-    """Apply the validated `changes`; an empty slug is generated again from the title."""
+    """Apply the validated `changes` to the portfolio (404 if there is none; locked until the
+    request commits); an empty slug is generated again from the title."""
+    portfolio = await repository.get(session, portfolio_id, for_update=True)
     await validate(session, changes, portfolio.id)
     apply_changes(portfolio, _column_changes(changes, zone), {})
     if "slug" in changes and not changes["slug"]:
         await _with_free_slug(
-            session, portfolio.title, lambda slug: _flush_with_slug(session, portfolio, slug)
+            session,
+            portfolio.title,
+            lambda slug: repository.flush_with_slug(session, portfolio, slug),
         )
     else:
         if "slug" in changes:
             portfolio.slug = changes["slug"]
-        await session.flush()  # any unique violation is the client's 400
-    await _replace_links(session, portfolio.id, changes, created=False)
+        await repository.flush(session)  # any unique violation is the client's 400
+    await repository.replace_sets(session, portfolio.id, changes, created=False)
+
+
+async def delete(session: AsyncSession, portfolio_id: int) -> None:
+    """Delete the portfolio with its links and meta (never its media), or 404."""
+    await repository.delete(session, await repository.get(session, portfolio_id, for_update=True))

@@ -11,7 +11,7 @@ from app.media.repository import load_files
 from app.meta.read_model import MetaItemOut, MetaOut, meta_payload, meta_payloads
 from app.meta.repository import COLUMNS
 from app.models import Portfolio, PortfolioMeta
-from app.portfolios.repository import portfolio_json
+from app.portfolios.read_model import portfolio_json
 from tests.factories import create_document, create_image, create_row
 
 # The API seed's "Meta Data Structure" and "Meta value_file data structure" tables, then what

@@ -1,0 +1,304 @@
+"""A portfolio as the API shows it, in its forms side by side: the Pydantic model (OpenAPI),
+the Python builder and the SQL JSON builder, which tests/portfolios/test_read_model.py holds
+equal. The nested shapes are those of the employer, tag, link and meta read models.
+
+`one_portfolio` and `portfolio_page` are the one place that chooses between JSON written by
+PostgreSQL and JSON serialised here.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.common.crud import uses_database_json
+from app.common.json_sql import (
+    MEDIA_PREFIX,
+    PAGE_IDS,
+    as_text,
+    drf_datetime_sql,
+    file_by_id_sql,
+    json_array,
+    json_page,
+    media_object_sql,
+    ordered_json_array,
+    thumbnails_sql,
+)
+from app.common.pagination import PageRequest, fetch_page
+from app.common.schemas import DateTimeOut, drf_datetime
+from app.common.sql import Prepared
+from app.employers.read_model import EmployerData, employer_payload
+from app.errors import NotFound
+from app.links.read_model import LinkData, link_data
+from app.media.dependencies import MediaUrls
+from app.media.repository import load_media_and_files
+from app.media.schemas import MediaFileOut
+from app.media.serialize import UrlFor
+from app.meta.read_model import MetaOut, meta_payload
+from app.models import (
+    Employer,
+    MediaFile,
+    Portfolio,
+    PortfolioLink,
+    PortfolioMeta,
+    Tag,
+    portfolio_images,
+    portfolio_tags,
+)
+from app.portfolios import repository
+from app.portfolios.schemas import PortfolioQuery
+from app.tags.read_model import TagData, tag_payload
+
+
+class PortfolioOut(BaseModel):
+    id: int
+    title: str
+    slug: str
+    excerpt: str | None
+    order: int
+    image_data: MediaFileOut | None
+    employer_data: EmployerData | None
+    tags_data: list[TagData]
+    links_data: list[LinkData]
+    is_active: bool
+    completed_at: DateTimeOut | None
+    created_at: DateTimeOut
+    updated_at: DateTimeOut
+    description: str | None
+    images_data: list[MediaFileOut]
+    meta: list[MetaOut]
+
+
+async def portfolio_payloads(
+    session: AsyncSession, rows: list[Any], url_for: UrlFor
+) -> list[dict[str, Any]]:
+    """The seed's portfolio objects for `rows` (anything with the columns of
+    `repository.COLUMNS`), in a fixed number of queries whatever their number."""
+    if not rows:
+        return []
+    related = await repository.related(session, [row.id for row in rows])
+    employers = await repository.employers(
+        session, list({row.employer_id for row in rows if row.employer_id})
+    )
+    media_ids = [row.image_id for row in rows]
+    media_ids += [employer.image_id for employer in employers.values()]
+    for group in ("tags", "links"):
+        media_ids += [item.image_id for items in related[group].values() for item in items]
+    media_ids += [item.media_id for items in related["gallery"].values() for item in items]
+    file_ids = [item.value_file_id for items in related["meta"].values() for item in items]
+    media, files = await load_media_and_files(session, media_ids, file_ids, url_for)
+    return [_payload(row, related, employers, media, files) for row in rows]
+
+
+def _payload(
+    row: Any,
+    related: dict[str, dict[int, list[Any]]],
+    employers: dict[int, Any],
+    media: dict[int, dict[str, Any]],
+    files: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    employer = employers.get(row.employer_id) if row.employer_id else None
+    gallery = [media.get(item.media_id) for item in related["gallery"].get(row.id, ())]
+    return {
+        "id": row.id,
+        "title": row.title,
+        "slug": row.slug,
+        "excerpt": row.excerpt,
+        "order": row.order,
+        "image_data": media.get(row.image_id) if row.image_id else None,
+        "employer_data": employer_payload(employer, media) if employer else None,
+        "tags_data": [tag_payload(tag, media) for tag in related["tags"].get(row.id, ())],
+        "links_data": [link_data(link, media) for link in related["links"].get(row.id, ())],
+        "is_active": row.is_active,
+        "completed_at": drf_datetime(row.completed_at) if row.completed_at else None,
+        "created_at": drf_datetime(row.created_at),
+        "updated_at": drf_datetime(row.updated_at),
+        "description": row.description,
+        "images_data": [image for image in gallery if image is not None],
+        "meta": [meta_payload(item, files) for item in related["meta"].get(row.id, ())],
+    }
+
+
+MediaLookup = Callable[[Any], ColumnElement[Any]]
+
+
+def _page_media(in_page: Any) -> MediaLookup:
+    """For a page (the portfolios whose id equals `in_page`): every media object the page
+    shows, built once each in a CTE, then looked up.
+
+    Tags, employers and galleries share images: building each object once per page rather
+    than once per mention is what makes a nested page cheap for PostgreSQL.
+    """
+    referenced = union(
+        select(Portfolio.image_id.label("id")).where(Portfolio.id == in_page),
+        select(Tag.image_id)
+        .join(portfolio_tags, portfolio_tags.c.tag_id == Tag.id)
+        .where(portfolio_tags.c.portfolio_id == in_page),
+        select(PortfolioLink.image_id).where(PortfolioLink.portfolio_id == in_page),
+        select(portfolio_images.c.media_id).where(portfolio_images.c.portfolio_id == in_page),
+        select(Employer.image_id)
+        .join(Portfolio, Portfolio.employer_id == Employer.id)
+        .where(Portfolio.id == in_page),
+    ).subquery("referenced")
+    media = aliased(MediaFile)
+    objects = (
+        select(
+            media.id,
+            media_object_sql(media, thumbnails_sql(media, MEDIA_PREFIX), MEDIA_PREFIX).label(
+                "object"
+            ),
+        )
+        .where(media.id.in_(select(referenced.c.id)))
+        .cte("page_media")
+    )
+
+    def lookup(media_id: Any) -> ColumnElement[Any]:
+        return select(objects.c.object).where(objects.c.id == media_id).scalar_subquery()
+
+    return lookup
+
+
+def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
+    """`_payload`, written by PostgreSQL for the portfolio row in scope."""
+    prefix = MEDIA_PREFIX
+    tag_item = func.json_build_object(
+        "id", Tag.id, "name", Tag.name, "image_data", media_object(Tag.image_id)
+    )  # fmt: skip
+    tags = (
+        select(json_array(tag_item, portfolio_tags.c.position))
+        .select_from(portfolio_tags.join(Tag, Tag.id == portfolio_tags.c.tag_id))
+        .where(portfolio_tags.c.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    link_item = func.json_build_object(
+        "id", PortfolioLink.id,
+        "name", PortfolioLink.name,
+        "url", PortfolioLink.url,
+        "description", PortfolioLink.description,
+        "image_data", media_object(PortfolioLink.image_id),
+    )  # fmt: skip
+    links = (
+        select(json_array(link_item, *repository.LINK_ORDER))
+        .where(PortfolioLink.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    gallery = (
+        select(json_array(media_object(portfolio_images.c.media_id), portfolio_images.c.position))
+        .where(portfolio_images.c.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    meta_item = func.json_build_object(
+        "id", PortfolioMeta.id,
+        "key", PortfolioMeta.key,
+        "value_text", PortfolioMeta.value_text,
+        "value_file", file_by_id_sql(PortfolioMeta.value_file_id, prefix),
+    )  # fmt: skip
+    meta = (
+        select(json_array(meta_item, PortfolioMeta.id))
+        .where(PortfolioMeta.portfolio_id == Portfolio.id)
+        .scalar_subquery()
+    )
+    employer = (
+        select(
+            func.json_build_object(
+                "id",
+                Employer.id,
+                "name",
+                Employer.name,
+                "image_data",
+                media_object(Employer.image_id),
+                "description",
+                Employer.description,
+            )
+        )
+        .where(Employer.id == Portfolio.employer_id)
+        .scalar_subquery()
+    )
+    return func.json_build_object(
+        "id", Portfolio.id,
+        "title", Portfolio.title,
+        "slug", Portfolio.slug,
+        "excerpt", Portfolio.excerpt,
+        "order", Portfolio.order,
+        "image_data", media_object(Portfolio.image_id),
+        "employer_data", employer,
+        "tags_data", tags,
+        "links_data", links,
+        "is_active", Portfolio.is_active,
+        "completed_at", drf_datetime_sql(Portfolio.completed_at),
+        "created_at", drf_datetime_sql(Portfolio.created_at),
+        "updated_at", drf_datetime_sql(Portfolio.updated_at),
+        "description", Portfolio.description,
+        "images_data", gallery,
+        "meta", meta,
+    )  # fmt: skip
+
+
+# Built once at import: the statements PostgreSQL answers with finished JSON. One portfolio
+# has a statement of its own: its plan, made once, looks rows up by an `= $1` through the
+# indexes, whatever the table size (an array of ids may be planned as a scan of the table).
+_IN_PAGE = func.any(PAGE_IDS)
+PORTFOLIOS_JSON = Prepared(
+    select(as_text(ordered_json_array(_portfolio_json(_page_media(_IN_PAGE)), Portfolio.id))).where(
+        Portfolio.id == _IN_PAGE
+    )
+)
+_PORTFOLIO_ID = bindparam("id", type_=BigInteger)
+PORTFOLIO_JSON = Prepared(
+    select(as_text(_portfolio_json(_page_media(_PORTFOLIO_ID)))).where(
+        Portfolio.id == _PORTFOLIO_ID
+    )
+)
+
+
+async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
+    """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
+    found: str | None = await PORTFOLIO_JSON.scalar(
+        session, {"id": portfolio_id, "media_prefix": prefix}
+    )
+    return found
+
+
+def _json_text(value: Any) -> str:
+    """The JSON text FastAPI's JSONResponse would send for `value`."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+async def one_portfolio(session: AsyncSession, portfolio_id: int, url_for: MediaUrls) -> bytes:
+    """The portfolio's JSON body as the seed shows it, or 404 (on PostgreSQL written by the
+    database, in one statement)."""
+    if uses_database_json(session, url_for.prefix):
+        assert url_for.prefix is not None
+        found = await portfolio_json(session, portfolio_id, url_for.prefix)
+        if found is None:
+            raise NotFound()
+        return found.encode()
+    rows = await repository.portfolio_rows(session, portfolio_id)
+    if not rows:
+        raise NotFound()
+    return _json_text((await portfolio_payloads(session, rows, url_for))[0]).encode()
+
+
+async def portfolio_page(
+    session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
+) -> tuple[int, str]:
+    """The total and the page's results as a JSON array.
+
+    On PostgreSQL two statements (ids, then JSON), and a count for an empty page; in Python
+    the page's rows, then the related rows, a query per table."""
+    statement = repository.select_portfolios(query)
+    order_by = repository.order_by(query)
+    if uses_database_json(session, url_for.prefix):
+        total, results = await json_page(
+            session, statement, Portfolio.id, order_by, page,
+            PORTFOLIOS_JSON, {"media_prefix": url_for.prefix},
+        )  # fmt: skip
+        if total is None:  # an empty page: how much was skipped?
+            total, _rows = await fetch_page(session, statement, page)
+        return total, results
+    count, rows = await fetch_page(session, statement.order_by(*order_by), page)
+    return count, _json_text(await portfolio_payloads(session, rows, url_for))
