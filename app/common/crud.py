@@ -69,6 +69,17 @@ def raw_page_response(
     return Response(body.encode(), media_type="application/json")
 
 
+def json_text(value: Any) -> str:
+    """The JSON text FastAPI's JSONResponse would send for `value` (read models write the Python
+    path's bodies with it, as PostgreSQL writes the other path's)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    """A body a read model wrote as JSON, sent as it is."""
+    return Response(body, status, media_type="application/json")
+
+
 def uses_database_json(session: AsyncSession, prefix: str | None) -> bool:
     """Whether this request's page can be written as JSON by PostgreSQL."""
     return prefix is not None and session.get_bind().dialect.name == "postgresql"

@@ -5,14 +5,13 @@ Python builders and the SQL JSON builder, which tests/links/test_read_model.py h
 and JSON serialised here.
 """
 
-import json
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import uses_database_json
+from app.common.crud import json_text, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
@@ -119,11 +118,6 @@ PLAIN_PAGE_JSON = whole_page_json(
 )
 
 
-def _json_text(value: Any) -> str:
-    """The JSON text FastAPI's JSONResponse would send for `value`."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 async def one_link(session: AsyncSession, link: PortfolioLink, url_for: MediaUrls) -> bytes:
     """The link's JSON body as the seeds show it (on PostgreSQL written by the database, in
     one statement)."""
@@ -131,7 +125,7 @@ async def one_link(session: AsyncSession, link: PortfolioLink, url_for: MediaUrl
         params = {"ids": [link.id], "media_prefix": url_for.prefix}
         one_element_array: str = await LINKS_JSON.scalar(session, params)
         return one_element_array[1:-1].encode()
-    return _json_text((await link_payloads(session, [link], url_for))[0]).encode()
+    return json_text((await link_payloads(session, [link], url_for))[0]).encode()
 
 
 async def get_link(
@@ -172,4 +166,4 @@ async def link_page(
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     if not rows:
         await require_portfolio(session, portfolio_id)
-    return count, _json_text(await link_payloads(session, rows, url_for))
+    return count, json_text(await link_payloads(session, rows, url_for))

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import raw_page_response
+from app.common.crud import json_response, raw_page_response
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -29,10 +29,6 @@ LinkView = Annotated[Principal, Depends(require(Permission.LINK_VIEW))]
 LinkUpdate = Annotated[Principal, Depends(require(Permission.LINK_UPDATE))]
 LinkDelete = Annotated[Principal, Depends(require(Permission.LINK_DELETE))]
 LinkOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, DEFAULT_ORDER))]
-
-
-def _json(body: bytes, status: int = 200) -> Response:
-    return Response(body, status, media_type="application/json")
 
 
 @router.get(
@@ -72,7 +68,7 @@ async def create_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
 ) -> Response:
     link = await service.create(session, id, payload.model_dump())
-    return _json(await read_model.one_link(session, link, url_for), 201)
+    return json_response(await read_model.one_link(session, link, url_for), 201)
 
 
 @router.get(
@@ -83,7 +79,7 @@ async def create_portfolio_link(
 async def get_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, portfolio_id: PathId, id: PathId
 ) -> Response:
-    return _json(await read_model.get_link(session, id, portfolio_id, url_for))
+    return json_response(await read_model.get_link(session, id, portfolio_id, url_for))
 
 
 @router.get("/api/portfolios/links/{id}", response_model=LinkOut, include_in_schema=False)
@@ -91,7 +87,7 @@ async def get_link_by_id(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, id: PathId
 ) -> Response:
     """The form the retrieve-link seed's example uses; an alias of the route above."""
-    return _json(await read_model.get_link(session, id, None, url_for))
+    return json_response(await read_model.get_link(session, id, None, url_for))
 
 
 @router.patch(
@@ -108,7 +104,7 @@ async def update_portfolio_link(
     payload: LinkPatch,
 ) -> Response:
     link = await service.update(session, portfolio_id, id, payload.given())
-    return _json(await read_model.one_link(session, link, url_for))
+    return json_response(await read_model.one_link(session, link, url_for))
 
 
 @router.put(
@@ -125,7 +121,7 @@ async def replace_portfolio_link(
     payload: LinkIn,
 ) -> Response:
     link = await service.update(session, portfolio_id, id, payload.given())
-    return _json(await read_model.one_link(session, link, url_for))
+    return json_response(await read_model.one_link(session, link, url_for))
 
 
 @router.delete(

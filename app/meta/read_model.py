@@ -4,7 +4,7 @@
   with its timestamps): the Pydantic models, for OpenAPI.
 - `meta_payload` / `meta_payloads`: the Python builder, from rows with the meta columns.
 - The SQL JSON form is written by PostgreSQL inside the portfolio's JSON (`meta_item` in
-  `app.portfolios.repository._portfolio_json`); the meta endpoints have no database-JSON path.
+  `app.portfolios.read_model._portfolio_json`); the meta endpoints have no database-JSON path.
 """
 
 from typing import Any

@@ -6,7 +6,6 @@ equal. The nested shapes are those of the employer, tag, link and meta read mode
 PostgreSQL and JSON serialised here.
 """
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.common.crud import uses_database_json
+from app.common.crud import json_text, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
@@ -263,11 +262,6 @@ async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) 
     return found
 
 
-def _json_text(value: Any) -> str:
-    """The JSON text FastAPI's JSONResponse would send for `value`."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 async def one_portfolio(session: AsyncSession, portfolio_id: int, url_for: MediaUrls) -> bytes:
     """The portfolio's JSON body as the seed shows it, or 404 (on PostgreSQL written by the
     database, in one statement)."""
@@ -280,7 +274,7 @@ async def one_portfolio(session: AsyncSession, portfolio_id: int, url_for: Media
     rows = await repository.portfolio_rows(session, portfolio_id)
     if not rows:
         raise NotFound()
-    return _json_text((await portfolio_payloads(session, rows, url_for))[0]).encode()
+    return json_text((await portfolio_payloads(session, rows, url_for))[0]).encode()
 
 
 async def portfolio_page(
@@ -301,4 +295,4 @@ async def portfolio_page(
             total, _rows = await fetch_page(session, statement, page)
         return total, results
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
-    return count, _json_text(await portfolio_payloads(session, rows, url_for))
+    return count, json_text(await portfolio_payloads(session, rows, url_for))

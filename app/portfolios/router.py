@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
-from app.common.crud import raw_page_response
+from app.common.crud import json_response, raw_page_response
 from app.common.filters import CommonFiltersDep
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
@@ -30,10 +30,6 @@ PortfolioDelete = Annotated[Principal, Depends(require(Permission.PORTFOLIO_DELE
 PortfolioOrdering = Annotated[
     Ordering, Depends(ordering_dependency(ORDERING_FIELDS, DEFAULT_ORDER))
 ]
-
-
-def _json(body: bytes, status: int = 200) -> Response:
-    return Response(body, status, media_type="application/json")
 
 
 @router.get("/api/portfolios/", response_model=Page[PortfolioOut], summary="List portfolios")
@@ -85,14 +81,14 @@ async def create_portfolio(
 ) -> Response:
     zone = request.app.state.settings.zone
     portfolio_id = await service.create(session, payload.model_dump(), zone)
-    return _json(await read_model.one_portfolio(session, portfolio_id, url_for), 201)
+    return json_response(await read_model.one_portfolio(session, portfolio_id, url_for), 201)
 
 
 @router.get("/api/portfolios/{id}", response_model=PortfolioOut, summary="Retrieve a portfolio")
 async def get_portfolio(
     session: SessionDep, url_for: UrlForDep, _caller: PortfolioView, id: PathId
 ) -> Response:
-    return _json(await read_model.one_portfolio(session, id, url_for))
+    return json_response(await read_model.one_portfolio(session, id, url_for))
 
 
 @router.patch(
@@ -109,7 +105,7 @@ async def update_portfolio(
     payload: PortfolioPatch,
 ) -> Response:
     await service.update(session, id, payload.given(), request.app.state.settings.zone)
-    return _json(await read_model.one_portfolio(session, id, url_for))
+    return json_response(await read_model.one_portfolio(session, id, url_for))
 
 
 @router.put("/api/portfolios/{id}", response_model=PortfolioOut, summary="Replace a portfolio")
@@ -122,7 +118,7 @@ async def replace_portfolio(
     payload: PortfolioIn,
 ) -> Response:
     await service.update(session, id, payload.given(), request.app.state.settings.zone)
-    return _json(await read_model.one_portfolio(session, id, url_for))
+    return json_response(await read_model.one_portfolio(session, id, url_for))
 
 
 @router.delete(
