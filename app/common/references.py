@@ -15,7 +15,7 @@ def does_not_exist(pk: int) -> str:
     return f'Invalid pk "{pk}" - object does not exist.'
 
 
-class FieldErrors:
+class ErrorCollector:
     """Field messages gathered across several checks, raised together as one DRF 400."""
 
     def __init__(self) -> None:
@@ -39,7 +39,7 @@ async def existing_ids(
 
 async def check_exist(
     session: AsyncSession,
-    errors: FieldErrors,
+    errors: ErrorCollector,
     field: str,
     id_column: InstrumentedAttribute[int],
     ids: Iterable[int | None],
@@ -52,21 +52,21 @@ async def check_exist(
 
 
 async def check_images(
-    session: AsyncSession, errors: FieldErrors, field: str, ids: Iterable[int | None]
+    session: AsyncSession, errors: ErrorCollector, field: str, ids: Iterable[int | None]
 ) -> None:
     """Each id must name a media file that is an image."""
     await _check_media(session, errors, field, ids, images_only=True)
 
 
 async def check_files(
-    session: AsyncSession, errors: FieldErrors, field: str, ids: Iterable[int | None]
+    session: AsyncSession, errors: ErrorCollector, field: str, ids: Iterable[int | None]
 ) -> None:
     await _check_media(session, errors, field, ids, images_only=False)
 
 
 async def _check_media(
     session: AsyncSession,
-    errors: FieldErrors,
+    errors: ErrorCollector,
     field: str,
     ids: Iterable[int | None],
     *,
@@ -88,7 +88,7 @@ async def _check_media(
 
 async def check_unique(
     session: AsyncSession,
-    errors: FieldErrors,
+    errors: ErrorCollector,
     column: InstrumentedAttribute[Any],
     value: Any,
     *,

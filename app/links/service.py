@@ -5,13 +5,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.parents import require_portfolio
-from app.common.references import FieldErrors, check_images
+from app.common.references import ErrorCollector, check_images
 from app.links import repository
 from app.models import PortfolioLink
 
 
 async def _validate_image(session: AsyncSession, changes: dict[str, Any]) -> None:
-    errors = FieldErrors()
+    errors = ErrorCollector()
     await check_images(session, errors, "image", [changes.get("image")])
     errors.raise_if_any()
 

@@ -9,7 +9,7 @@ from app.common.crud import apply_changes
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.parents import require_portfolio
-from app.common.references import FieldErrors, check_files, check_unique
+from app.common.references import ErrorCollector, check_files, check_unique
 from app.meta import repository
 from app.models import PortfolioMeta
 
@@ -19,7 +19,7 @@ RENAMED = {"value_file": "value_file_id"}
 async def validate(
     session: AsyncSession, portfolio_id: int, changes: dict[str, Any], meta_id: int | None = None
 ) -> None:
-    errors = FieldErrors()
+    errors = ErrorCollector()
     if "key" in changes:
         await check_unique(
             session,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.common.crud import apply_changes, with_timestamps
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
-from app.common.references import FieldErrors, check_images, check_unique
+from app.common.references import ErrorCollector, check_images, check_unique
 from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.named.read_model import Payload
@@ -26,7 +26,7 @@ async def validate_named(
     object_id: int | None = None,
 ) -> None:
     """`name` unique (other than this object's own) and `image` an image, in one 400."""
-    errors = FieldErrors()
+    errors = ErrorCollector()
     if "name" in changes:
         await check_unique(session, errors, name_column, changes["name"], except_id=object_id)
     await check_images(session, errors, "image", [changes.get("image")])

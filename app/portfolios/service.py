@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import apply_changes
-from app.common.references import FieldErrors, check_exist, check_images, check_unique
+from app.common.references import ErrorCollector, check_exist, check_images, check_unique
 from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag
@@ -26,7 +26,7 @@ SLUG_TAKEN = "portfolio with this slug already exists."
 async def validate(
     session: AsyncSession, changes: dict[str, Any], portfolio_id: int | None = None
 ) -> None:
-    errors = FieldErrors()
+    errors = ErrorCollector()
     if "title" in changes:
         await check_unique(
             session, errors, Portfolio.title, changes["title"], except_id=portfolio_id
