@@ -1,4 +1,6 @@
-"""Media rows. Reads select only the columns a response needs; writes stay ORM."""
+"""Media SQL: the list page from the parsed list request, the file objects other resources embed,
+a file with its thumbnails (locked for a write), the used storage names, and the ORM writes (add
+and flush, never commit). Reads select only the columns a response needs; writes stay ORM."""
 
 from collections import defaultdict
 from collections.abc import Collection
@@ -9,9 +11,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.common.crud import apply_changes
+from app.common.listing import ListQuery, apply_list_query
+from app.common.pagination import PageRequest, fetch_page
 from app.common.sql import AnySelect, read
-from app.media.serialize import UrlFor, file_payload, media_payload
+from app.media.read_model import MediaType, file_payload, media_payload
+from app.media.serialize import UrlFor
 from app.models import MediaFile, MediaThumbnail, UsedMediaName
+
+ORDERING_FIELDS = ("id", "name", "size", "created_at", "updated_at")
+DEFAULT_ORDER = ("-created_at",)
+ORDERING_COLUMNS: dict[str, Any] = {name: getattr(MediaFile, name) for name in ORDERING_FIELDS}
 
 FILE_COLUMNS = (
     MediaFile.id,
@@ -63,6 +73,18 @@ class Thumbnail(NamedTuple):
 
 def select_files() -> AnySelect:
     return select(*FILE_COLUMNS)
+
+
+async def list_page(
+    session: AsyncSession, page: PageRequest, query: ListQuery, kind: MediaType | None
+) -> tuple[int, list[Any]]:
+    """The total and one page of file rows (`FILE_COLUMNS`): `query`'s files (of the type
+    `kind`, if given), in its order."""
+    statement = apply_list_query(select_files(), query, MediaFile.__table__)
+    if kind is not None:
+        statement = statement.where(MediaFile.kind == kind.value)
+    statement = statement.order_by(*query.ordering.clauses(ORDERING_COLUMNS))
+    return await fetch_page(session, statement, page)
 
 
 async def thumbnails_by_file(
@@ -167,3 +189,9 @@ async def get_with_thumbnails(
     if for_update:
         statement = statement.with_for_update(key_share=True)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def update(session: AsyncSession, media: MediaFile, changes: dict[str, Any]) -> None:
+    """The given fields set (and `updated_at` moved), flushed."""
+    apply_changes(media, changes, {})
+    await session.flush()

@@ -1,7 +1,7 @@
 """`/api/media/`: upload, list, retrieve, rename and delete media files."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -10,25 +10,26 @@ from pydantic import BeforeValidator
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
-from app.common.filters import CommonFiltersDep, apply_common_filters
+from app.common.filters import CommonFiltersDep
+from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
-from app.common.pagination import Page, PageDep, fetch_page
+from app.common.pagination import Page, PageDep
 from app.common.query import PathId, blank_is_absent
 from app.common.routing import APIRouter
 from app.common.schemas import NoNullCharacters
-from app.common.search import SearchQuery, apply_search, search_description
+from app.common.search import SearchQuery, search_description
 from app.db import SessionDep, end_read_transaction
 from app.errors import (
-    NotFound,
     PayloadTooLarge,
     ServerBusy,
     UnsupportedMediaType,
     openapi_responses,
 )
-from app.media import repository, service
+from app.media import service
 from app.media.dependencies import ImagePoolDep, StorageDep, UrlForDep
-from app.media.schemas import MediaFileOut, MediaPatch, MediaType
-from app.media.serialize import UrlFor, media_payload
+from app.media.read_model import MediaFileOut, MediaType, loaded_payload
+from app.media.repository import DEFAULT_ORDER, ORDERING_FIELDS
+from app.media.schemas import MediaPatch
 from app.models import MediaFile
 
 router = APIRouter(tags=["media"])
@@ -37,14 +38,7 @@ MediaCreate = Annotated[Principal, Depends(require(Permission.MEDIA_CREATE))]
 MediaView = Annotated[Principal, Depends(require(Permission.MEDIA_VIEW))]
 MediaUpdate = Annotated[Principal, Depends(require(Permission.MEDIA_UPDATE))]
 MediaDelete = Annotated[Principal, Depends(require(Permission.MEDIA_DELETE))]
-
-ORDERING_FIELDS = ("id", "name", "size", "created_at", "updated_at")
-ORDERING_COLUMNS: dict[str, Any] = {name: getattr(MediaFile, name) for name in ORDERING_FIELDS}
-MediaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("-created_at",)))]
-
-
-def _payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
-    return media_payload(media, media.thumbnails if media.kind == "image" else (), url_for)
+MediaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, DEFAULT_ORDER))]
 
 
 @router.post(
@@ -69,12 +63,12 @@ async def upload_media(
     ] = None,
     alt: Annotated[str | None, Form(max_length=1000), NoNullCharacters] = None,
 ) -> JSONResponse:
-    await end_read_transaction(session)
+    await end_read_transaction(session)  # nothing held while the file is inspected and stored
     upload = service.Upload(file.file, file.filename, file.size or 0, name, alt)
     media = await service.create_media(
         session, storage, images, request.app.state.settings, upload, datetime.now(UTC)
     )
-    return JSONResponse(_payload(media, url_for), status_code=201)
+    return JSONResponse(loaded_payload(media, url_for), status_code=201)
 
 
 @router.get("/api/media/", response_model=Page[MediaFileOut], summary="List media files")
@@ -93,32 +87,19 @@ async def list_media(
         Query(description="Only files of this type."),
     ] = None,
 ) -> JSONResponse:
-    statement = repository.select_files()
-    statement = apply_common_filters(
-        statement, filters, MediaFile.id, MediaFile.created_at, MediaFile.updated_at
-    )
-    statement = apply_search(statement, search, MediaFile.search_text, MediaFile.id)
-    if type is not None:
-        statement = statement.where(MediaFile.kind == type.value)
-    statement = statement.order_by(*ordering.clauses(ORDERING_COLUMNS))
-    count, rows = await fetch_page(session, statement, page)
-    results = await repository.payloads_for_rows(session, rows, url_for)
+    query = ListQuery(filters, ordering, search)
+    count, results = await service.list_page(session, page, query, type, url_for)
     return page_response(request, page, count, results)
 
 
+# The file is found (and for a write locked) as a dependency, before the body's fields are
+# checked: a missing file is a 404, even with invalid fields.
 async def _media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
-    media = await repository.get_with_thumbnails(session, media_id)
-    if media is None:
-        raise NotFound()
-    return media
+    return await service.get_media(session, media_id)
 
 
 async def _locked_media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
-    """For a write: concurrent writes to the file wait their turn (see `crud.get_or_404`)."""
-    media = await repository.get_with_thumbnails(session, media_id, for_update=True)
-    if media is None:
-        raise NotFound()
-    return media
+    return await service.get_media(session, media_id, for_update=True)
 
 
 TargetMedia = Annotated[MediaFile, Depends(_media_or_404)]
@@ -127,7 +108,7 @@ LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
 
 @router.get("/api/media/{media_id}", response_model=MediaFileOut, summary="Retrieve a media file")
 async def get_media(_caller: MediaView, media: TargetMedia, url_for: UrlForDep) -> JSONResponse:
-    return JSONResponse(_payload(media, url_for))
+    return JSONResponse(loaded_payload(media, url_for))
 
 
 @router.patch(
@@ -142,11 +123,8 @@ async def update_media(
     url_for: UrlForDep,
     payload: MediaPatch,
 ) -> JSONResponse:
-    for field, value in payload.given().items():
-        setattr(media, field, value)
-    media.updated_at = datetime.now(UTC)
-    await session.flush()
-    return JSONResponse(_payload(media, url_for))
+    await service.update_media(session, media, payload.given())
+    return JSONResponse(loaded_payload(media, url_for))
 
 
 @router.delete(

@@ -1,5 +1,5 @@
-"""Uploads and deletions: sniff, inspect and thumbnail off the event loop; store; leave nothing
-behind when anything fails."""
+"""Media rules and writes: uploads (sniff, inspect and thumbnail off the event loop; store; leave
+nothing behind when anything fails), the list, a file or 404, changes and deletions."""
 
 import asyncio
 import logging
@@ -11,9 +11,12 @@ from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.common.listing import ListQuery
+from app.common.pagination import PageRequest
 from app.common.workers import BoundedPool, Busy, cpu_pool
 from app.db import after_commit, on_failure
 from app.errors import (
+    NotFound,
     PayloadTooLarge,
     ServerBusy,
     StorageUnavailable,
@@ -22,6 +25,8 @@ from app.errors import (
 )
 from app.media import naming, repository
 from app.media.images import InvalidImage, ProcessedImage, process_image
+from app.media.read_model import MediaType
+from app.media.serialize import UrlFor
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
@@ -205,6 +210,32 @@ async def _store_thumbnails(
         )
         for thumbnail, key in zip(thumbnails, keys, strict=True)
     ]
+
+
+async def list_page(
+    session: AsyncSession,
+    page: PageRequest,
+    query: ListQuery,
+    kind: MediaType | None,
+    url_for: UrlFor,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The total and one page of file objects, their thumbnails in one more query."""
+    count, rows = await repository.list_page(session, page, query, kind)
+    return count, await repository.payloads_for_rows(session, rows, url_for)
+
+
+async def get_media(session: AsyncSession, media_id: int, *, for_update: bool = False) -> MediaFile:
+    """The file with its thumbnails, or 404. A write passes `for_update`: concurrent writes to
+    the file wait their turn (see `crud.get_or_404`)."""
+    media = await repository.get_with_thumbnails(session, media_id, for_update=for_update)
+    if media is None:
+        raise NotFound()
+    return media
+
+
+async def update_media(session: AsyncSession, media: MediaFile, changes: dict[str, Any]) -> None:
+    """Rename the (locked) file or change its alt text."""
+    await repository.update(session, media, changes)
 
 
 async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:

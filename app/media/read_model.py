@@ -1,0 +1,108 @@
+"""A media file as the API shows it (the seeds' "Image Data Structure"), its forms side by side.
+
+- `FileOut` (a plain file: meta `value_file`) and `MediaFileOut` (a file that, for images, has
+  its image fields and thumbnails): the Pydantic models, for OpenAPI.
+- `file_payload` / `media_payload`: the Python builders, from rows with the file columns
+  (`app.media.repository.FILE_COLUMNS`) and, for images, their thumbnails; `loaded_payload`
+  for a file the ORM loaded (or wrote) with its thumbnails.
+- The SQL JSON form, written by PostgreSQL inside the JSON of links and portfolios, is in
+  `app.common.json_sql` (`file_by_id_sql`, `media_object_sql`, `embedded_media_sql`): both of
+  those packages build on it, and the media endpoints have no database-JSON path.
+
+tests/media/test_read_model.py holds the forms equal.
+"""
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.common.schemas import DateTimeOut, drf_datetime, omittable
+from app.media.naming import human_readable_size
+from app.media.serialize import UrlFor
+from app.models import MediaFile
+
+
+# An enum, not a Literal: a named schema, so generated clients have one `MediaType` for the
+# `type` filter and the file objects rather than an anonymous enum for each.
+class MediaType(StrEnum):
+    """What a file is, decided by its content, not its name."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    FILE = "file"
+
+
+class ThumbnailOut(BaseModel):
+    id: int
+    f: str = Field(description="Absolute URL of the thumbnail.")
+    size: int = Field(description="Edge of the square box it fits in: 64, 128, 512 or 1080.")
+
+
+class FileOut(BaseModel):
+    """A stored file; `value_file` of meta items. Images carry more in `MediaFileOut`."""
+
+    id: int
+    type: MediaType = Field(description="Decided by the content, not the name.")
+    name: str
+    size: int = Field(description="Bytes.")
+    human_readable_size: str = Field(examples=["5.00 KB"])
+    f: str = Field(description="Absolute URL of the file.")
+    mime_type: str
+    alt: str
+    created_at: DateTimeOut
+    updated_at: DateTimeOut
+
+
+class MediaFileOut(FileOut):
+    """`width`, `height`, `mode` and `thumbnails` are present for images only."""
+
+    width: int = omittable(description="Images only.")
+    height: int = omittable(description="Images only.")
+    mode: str = omittable(description="Images only: RGB, RGBA, P, L, CMYK...")
+    thumbnails: list[ThumbnailOut] = omittable(description="Images only.")
+
+
+def file_payload(row: Any, url_for: UrlFor) -> dict[str, Any]:
+    """The file object without image fields (meta `value_file`)."""
+    return {
+        "id": row.id,
+        "type": row.kind,
+        "name": row.name,
+        "size": row.size,
+        "human_readable_size": human_readable_size(row.size),
+        "f": url_for(row.path),
+        "mime_type": row.mime_type,
+        "alt": row.alt,
+        "created_at": drf_datetime(row.created_at),
+        "updated_at": drf_datetime(row.updated_at),
+    }
+
+
+def media_payload(row: Any, thumbnails: Iterable[Any], url_for: UrlFor) -> dict[str, Any]:
+    """The seeds' image object: the file fields, then for images the image fields."""
+    payload = file_payload(row, url_for)
+    if row.kind != "image":
+        return payload
+    extras = {
+        "mime_type": payload.pop("mime_type"),
+        "alt": payload.pop("alt"),
+        "created_at": payload.pop("created_at"),
+        "updated_at": payload.pop("updated_at"),
+    }
+    payload["width"] = row.width
+    payload["height"] = row.height
+    payload["mode"] = row.mode
+    payload["thumbnails"] = [
+        {"id": thumb.id, "f": url_for(thumb.path), "size": thumb.box} for thumb in thumbnails
+    ]
+    payload.update(extras)
+    return payload
+
+
+def loaded_payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
+    """`media_payload` of a file loaded with its thumbnails (only images have any)."""
+    return media_payload(media, media.thumbnails if media.kind == "image" else (), url_for)
