@@ -1,11 +1,13 @@
 """Users and tokens in the database. Adds and flushes; the request's unit of work commits."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.secrets import PREFIX_LENGTH, key_digest, new_api_key
+from app.common.pagination import PageRequest, fetch_page
 from app.common.sql import AnySelect
 from app.models import ApiToken, User
 
@@ -66,6 +68,13 @@ def tokens_of(user_id: int) -> AnySelect:
         .where(ApiToken.user_id == user_id)
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )
+
+
+async def token_page(
+    session: AsyncSession, user_id: int, page: PageRequest
+) -> tuple[int, list[Any]]:
+    """The total and one page of the user's tokens (`TOKEN_COLUMNS`), newest first."""
+    return await fetch_page(session, tokens_of(user_id), page)
 
 
 async def get_token_of(session: AsyncSession, user_id: int, token_id: int) -> ApiToken | None:
