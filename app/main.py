@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
+from app.auth.secrets import password_pool
 from app.common.docs import install_docs
 from app.common.middleware import (
     AllowedHostsMiddleware,
@@ -53,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.image_pool = image_pool(app.state.settings)
+    app.state.password_pool = password_pool(app.state.settings)
     # Everything built so far lives as long as the process: keep it out of the collector, so a
     # full collection under load takes milliseconds rather than a 100 ms pause (p99).
     gc.collect()
@@ -61,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.image_pool.shutdown()
+        app.state.password_pool.shutdown()
         await app.state.storage.aclose()
         await engine.dispose()
 

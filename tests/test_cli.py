@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.auth.secrets import verify_password
+from app.auth.secrets import password_pool, verify_password
 from app.cli import main
 from app.main import create_app
 from app.models import User
@@ -236,7 +236,14 @@ async def password_is(database_url, username, password):
             stored = (await connection.execute(statement)).scalar_one_or_none()
     finally:
         await engine.dispose()
-    return None if stored is None else await verify_password(stored, password)
+    if stored is None:
+        return None
+    passwords = password_pool(Settings(_env_file=None))
+    try:
+        with passwords.reserve() as slot:
+            return await verify_password(stored, password, slot)
+    finally:
+        passwords.shutdown()
 
 
 async def who_am_i(database_url, key):

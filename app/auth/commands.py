@@ -11,10 +11,11 @@ import sys
 from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.schemas import PASSWORD_MIN_LENGTH
-from app.auth.secrets import hash_password
+from app.auth.secrets import hash_password, password_pool
 from app.common.commands import CommandError
 from app.db import standalone_session
 from app.models import User
+from app.settings import get_settings
 
 # Where `createsuperuser` and `createuser` read the password when `--password` is not given.
 PASSWORD_VARIABLE = "PORTFOLIO_API_PASSWORD"
@@ -52,6 +53,16 @@ def permission_codes(values: list[str]) -> list[int]:
     return sorted({known[value] for value in values})
 
 
+async def _hashed(password: str) -> str:
+    """Hashed in a password pool of the command's own, opened and shut around it."""
+    passwords = password_pool(get_settings())
+    try:
+        with passwords.reserve() as slot:
+            return await hash_password(password, slot)
+    finally:
+        passwords.shutdown()
+
+
 async def create_user(
     username: str,
     password: str,
@@ -70,7 +81,7 @@ async def create_user(
         user = User(
             username=username,
             email=email,
-            password_hash=await hash_password(password),
+            password_hash=await _hashed(password),
             is_staff=staff or superuser,
             is_superuser=superuser,
             permissions=codes,

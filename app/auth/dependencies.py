@@ -20,6 +20,7 @@ from app.auth.secrets import key_digest
 from app.common.access import AccessKind, AccessRule, PermissionCode, declares_access
 from app.common.routing import raise_deferred_body_error, set_body_gate
 from app.common.sql import Prepared
+from app.common.workers import BoundedPool
 from app.db import SessionDep
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
 from app.models import ApiToken, User
@@ -189,6 +190,15 @@ set_body_gate(authorize_before_body)
 
 
 Authenticated = Annotated[Principal, Depends(authenticated_user)]
+
+
+async def password_pool(request: Request) -> BoundedPool:
+    """The app's password threads (opened by its lifespan)."""
+    pool: BoundedPool = request.app.state.password_pool
+    return pool
+
+
+Passwords = Annotated[BoundedPool, Depends(password_pool)]
 
 
 @declares_access(AccessRule(AccessKind.ANY_USER))

@@ -33,7 +33,9 @@ async def obtain_token(request: Request, payload: LoginIn) -> LoginOut:
     # No request session: `service.log_in` takes a connection only for its two short
     # transactions, none while the password is checked.
     state = request.app.state
-    key = await service.log_in(state.sessionmaker, state.settings, payload, client_address(request))
+    key = await service.log_in(
+        state.sessionmaker, state.settings, state.password_pool, payload, client_address(request)
+    )
     return LoginOut(token=key)
 
 
@@ -81,5 +83,11 @@ async def change_own_password(
 ) -> None:
     state = request.app.state
     await service.change_password(
-        session, state.sessionmaker, state.settings, principal, client_address(request), payload
+        session,
+        state.sessionmaker,
+        state.settings,
+        state.password_pool,
+        principal,
+        client_address(request),
+        payload,
     )

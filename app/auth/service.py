@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth import repository, throttle
 from app.auth.dependencies import Principal
 from app.auth.schemas import LoginIn, PasswordChangeIn
-from app.auth.secrets import hash_password, hashing_slot, needs_rehash, verify_password
+from app.auth.secrets import hash_password, needs_rehash, verify_password
 from app.common.drf_messages import NON_FIELD_ERRORS
 from app.common.pagination import PageRequest
+from app.common.workers import BoundedPool
 from app.db import end_read_transaction, unit_of_work
 from app.errors import NotFound, ValidationFailed
 from app.models import ApiToken, User
@@ -24,6 +25,7 @@ LOGIN_FAILED = "Unable to log in with provided credentials."
 async def log_in(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    passwords: BoundedPool,
     payload: LoginIn,
     address: str,
 ) -> str:
@@ -34,7 +36,7 @@ async def log_in(
     # takes one from the pool and returns it.
     now = datetime.now(UTC)
     keys = throttle.LoginKeys.of(payload.username, address)
-    with hashing_slot() as hashing:
+    with passwords.reserve() as hashing:
         async with unit_of_work(sessionmaker) as session:
             await throttle.record_attempt(session, keys, now, settings)
             user = await repository.get_user_by_username(session, payload.username)
@@ -67,6 +69,7 @@ async def change_password(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    passwords: BoundedPool,
     principal: Principal,
     address: str,
     payload: PasswordChangeIn,
@@ -76,7 +79,7 @@ async def change_password(
     # likewise no connection is held while the passwords are hashed.
     await end_read_transaction(session)
     keys = throttle.LoginKeys.of(principal.username, address)
-    with hashing_slot() as hashing:
+    with passwords.reserve() as hashing:
         async with unit_of_work(sessionmaker) as attempts:
             now = datetime.now(UTC)
             await throttle.record_attempt(attempts, keys, now, settings)
@@ -113,14 +116,22 @@ async def token_page(
     return await repository.token_page(session, principal.user_id, page)
 
 
-async def own_token(session: AsyncSession, principal: Principal, token_id: int) -> ApiToken:
-    """One of the caller's tokens, or 404 (another user's too)."""
-    token = await repository.get_token_of(session, principal.user_id, token_id)
+async def token_of(session: AsyncSession, user_id: int, token_id: int) -> ApiToken:
+    """One of the user's tokens, or 404 (another user's too)."""
+    token = await repository.get_token_of(session, user_id, token_id)
     if token is None:
         raise NotFound()
     return token
 
 
+async def own_token(session: AsyncSession, principal: Principal, token_id: int) -> ApiToken:
+    return await token_of(session, principal.user_id, token_id)
+
+
+async def revoke_token_of(session: AsyncSession, user_id: int, token_id: int) -> None:
+    """Delete one of the user's tokens; 404 if it is not theirs."""
+    await repository.revoke_token(session, (await token_of(session, user_id, token_id)).id)
+
+
 async def revoke_own_token(session: AsyncSession, principal: Principal, token_id: int) -> None:
-    token = await own_token(session, principal, token_id)
-    await repository.revoke_token(session, token.id)
+    await revoke_token_of(session, principal.user_id, token_id)

@@ -31,8 +31,8 @@ from app.common.sql import AnySelect, Prepared
 from app.links import repository
 from app.links.repository import LINKS
 from app.media.dependencies import MediaUrls
+from app.media.read_model import MediaFileOut
 from app.media.repository import load_media
-from app.media.schemas import MediaFileOut
 from app.media.serialize import UrlFor
 from app.models import PortfolioLink
 

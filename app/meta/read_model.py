@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.common.crud import with_timestamps
 from app.common.schemas import DateTimeOut
+from app.media.read_model import FileOut
 from app.media.repository import load_files
-from app.media.schemas import FileOut
 from app.media.serialize import UrlFor
 
 

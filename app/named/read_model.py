@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.media.schemas import MediaFileOut
+from app.media.read_model import MediaFileOut
 
 # Builds a resource's embedded shape from a row and the image objects loaded for its page.
 Payload = Callable[[Any, dict[int, dict[str, Any]]], dict[str, Any]]

@@ -34,8 +34,8 @@ from app.employers.read_model import EmployerData, employer_payload
 from app.errors import NotFound
 from app.links.read_model import LinkData, link_data
 from app.media.dependencies import MediaUrls
+from app.media.read_model import MediaFileOut
 from app.media.repository import load_media_and_files
-from app.media.schemas import MediaFileOut
 from app.media.serialize import UrlFor
 from app.meta.read_model import MetaOut, meta_payload
 from app.models import (

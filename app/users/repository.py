@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.repository import tokens_of
 from app.auth.schemas import UserOut
 from app.common.crud import get_or_404
 from app.common.listing import ListQuery, apply_list_query
@@ -31,13 +30,6 @@ async def list_page(
 async def user_or_404(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
     """The user, or 404; a write locks the row until it commits (see `get_or_404`)."""
     return await get_or_404(session, User, user_id, for_update=for_update)
-
-
-async def token_page(
-    session: AsyncSession, user_id: int, page: PageRequest
-) -> tuple[int, list[Any]]:
-    """The total and one page of the user's tokens, newest first."""
-    return await fetch_page(session, tokens_of(user_id), page)
 
 
 async def lock_active_superusers(session: AsyncSession) -> list[int]:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.auth.dependencies import superuser
+from app.auth.dependencies import Passwords, superuser
 from app.auth.schemas import (
     IssuedTokenOut,
     TokenIssue,
@@ -74,8 +74,8 @@ HASHES = openapi_responses([Throttled])
 
 
 @router.post("/api/users/", status_code=201, responses=HASHES, summary="Create a user")
-async def create_user(session: SessionDep, payload: UserCreate) -> UserOut:
-    return _out(await service.create_user(session, payload))
+async def create_user(session: SessionDep, passwords: Passwords, payload: UserCreate) -> UserOut:
+    return _out(await service.create_user(session, passwords, payload))
 
 
 @router.get("/api/users/{user_id}", summary="Retrieve a user")
@@ -89,8 +89,10 @@ async def get_user(user: TargetUser) -> UserOut:
     summary="Update some fields of a user",
     description=LAST_SUPERUSER_RULE,
 )
-async def update_user(session: SessionDep, user_id: PathId, payload: UserPatch) -> UserOut:
-    return _out(await service.update_user(session, user_id, payload.given()))
+async def update_user(
+    session: SessionDep, passwords: Passwords, user_id: PathId, payload: UserPatch
+) -> UserOut:
+    return _out(await service.update_user(session, passwords, user_id, payload.given()))
 
 
 @router.put(
@@ -99,11 +101,13 @@ async def update_user(session: SessionDep, user_id: PathId, payload: UserPatch) 
     summary="Replace a user",
     description=LAST_SUPERUSER_RULE,
 )
-async def replace_user(session: SessionDep, user_id: PathId, payload: UserReplace) -> UserOut:
+async def replace_user(
+    session: SessionDep, passwords: Passwords, user_id: PathId, payload: UserReplace
+) -> UserOut:
     changes = payload.model_dump()
     if changes["password"] is None:
         del changes["password"]
-    return _out(await service.update_user(session, user_id, changes))
+    return _out(await service.update_user(session, passwords, user_id, changes))
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as auth_repository
+from app.auth import service as auth_service
 from app.auth.schemas import UserCreate
 from app.auth.secrets import hash_password
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
-from app.errors import APIError, BadRequestBody, NotFound, ValidationFailed
+from app.common.workers import BoundedPool
+from app.errors import APIError, BadRequestBody, ValidationFailed
 from app.models import ApiToken, User
 from app.users import repository
 
@@ -62,17 +64,24 @@ async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = Fa
     return await repository.user_or_404(session, user_id, for_update=for_update)
 
 
-async def create_user(session: AsyncSession, payload: UserCreate) -> User:
+async def _hashed(passwords: BoundedPool, password: str) -> str:
+    with passwords.reserve() as slot:  # `Busy` (429) when every place is taken
+        return await hash_password(password, slot)
+
+
+async def create_user(session: AsyncSession, passwords: BoundedPool, payload: UserCreate) -> User:
     if await auth_repository.username_taken(session, payload.username):
         raise ValidationFailed.field("username", USERNAME_TAKEN)
     fields = payload.model_dump(exclude={"password"})
-    user = User(**fields, password_hash=await hash_password(payload.password))
+    user = User(**fields, password_hash=await _hashed(passwords, payload.password))
     session.add(user)
     await session.flush()
     return user
 
 
-async def update_user(session: AsyncSession, user_id: int, changes: dict[str, Any]) -> User:
+async def update_user(
+    session: AsyncSession, passwords: BoundedPool, user_id: int, changes: dict[str, Any]
+) -> User:
     """Apply validated changes (a new `password` is hashed and revokes the user's tokens)."""
     losing = [field for field in LAST_SUPERUSER_FIELDS if changes.get(field) is False]
     user, last = await _locked_user(session, user_id, guarded=bool(losing))
@@ -89,7 +98,7 @@ async def update_user(session: AsyncSession, user_id: int, changes: dict[str, An
     for field, value in changes.items():
         setattr(user, field, value)
     if password is not None:
-        user.password_hash = await hash_password(password)
+        user.password_hash = await _hashed(passwords, password)
         # A reset password shuts out whoever held the old one.
         await auth_repository.revoke_tokens_of(session, user.id)
     await session.flush()
@@ -108,7 +117,7 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
 async def token_page(
     session: AsyncSession, user_id: int, page: PageRequest
 ) -> tuple[int, list[Any]]:
-    return await repository.token_page(session, user_id, page)
+    return await auth_repository.token_page(session, user_id, page)
 
 
 async def issue_token(
@@ -122,7 +131,4 @@ async def issue_token(
 
 async def revoke_token(session: AsyncSession, user_id: int, token_id: int) -> None:
     """Delete the user's token; 404 if it is not theirs."""
-    token = await auth_repository.get_token_of(session, user_id, token_id)
-    if token is None:
-        raise NotFound()
-    await auth_repository.revoke_token(session, token.id)
+    await auth_service.revoke_token_of(session, user_id, token_id)

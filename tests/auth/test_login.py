@@ -86,6 +86,22 @@ async def test_passwords_are_not_trimmed(app, client):
     assert response.json() == FAILED
 
 
+@pytest.fixture
+def use_password_pool(app):
+    """Give the app another password pool for one test. (Not `monkeypatch.setattr`: it would
+    delete the attribute afterwards, as `State` keeps no `__dict__` entry for it.)"""
+    original = app.state.password_pool
+
+    def use(pool):
+        app.state.password_pool = pool
+        return pool
+
+    yield use
+    replaced, app.state.password_pool = app.state.password_pool, original
+    if replaced is not original:
+        replaced.shutdown()
+
+
 def failure_count():
     return select(func.count()).select_from(LoginFailure)
 
@@ -206,10 +222,9 @@ async def test_no_connection_is_held_while_a_password_is_checked(
     assert held == [0, 0]
 
 
-async def test_a_full_hashing_queue_is_a_429_at_once(app, client, db_connection, monkeypatch):
+async def test_a_full_hashing_queue_is_a_429_at_once(client, db_connection, use_password_pool):
     """A flood of logins is refused before it waits, counts or reads anything."""
-    pool = BoundedPool("password-test", threads=1, queue=0)
-    monkeypatch.setattr(secrets, "password_pool", pool)
+    pool = use_password_pool(BoundedPool("password-test", threads=1, queue=0))
     release = threading.Event()
     occupied = asyncio.ensure_future(pool.run(release.wait, 10))
     await asyncio.sleep(0.05)
@@ -254,12 +269,12 @@ async def test_throttle_is_seen_by_every_replica(app, settings, committing_clien
 
 
 async def test_a_login_flood_gets_no_5xx_and_the_staff_are_still_served(
-    app, committing_client, monkeypatch
+    app, committing_client, use_password_pool
 ):
     """60 logins at once, each from its own address: some are checked, the rest refused at
     once, none fails, and a staff member reading meanwhile is answered."""
     staff = await create_staff(app, PORTFOLIO_VIEW)
-    monkeypatch.setattr(secrets, "password_pool", BoundedPool("flood", threads=1, queue=2))
+    use_password_pool(BoundedPool("flood", threads=1, queue=2))
     clients = [make_client(app, client=(f"10.0.{n // 256}.{n % 256}", 1)) for n in range(60)]
     try:
         logins = asyncio.gather(

@@ -7,9 +7,8 @@ import threading
 
 import pytest
 
-from app.auth import secrets
 from app.media import service
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="threads have their own scheduling class on Linux only"
@@ -33,11 +32,11 @@ async def test_image_work_runs_in_idle_class_threads(app):
     assert _thread_and_class() == (loop_thread, os.SCHED_OTHER)
 
 
-async def test_password_hashing_runs_in_idle_class_threads():
+async def test_password_hashing_runs_in_idle_class_threads(app):
     """argon2 hashes in four threads of its own, which inherit the class of the pool's thread."""
-    if get_settings().cpu_work_priority != "idle":
+    if app.state.settings.cpu_work_priority != "idle":
         pytest.skip("CPU_WORK_PRIORITY is set to something else than the default here")
-    _thread, scheduling_class = await secrets.password_pool.run(_thread_and_class)
+    _thread, scheduling_class = await app.state.password_pool.run(_thread_and_class)
     assert scheduling_class == os.SCHED_IDLE
 
 
