@@ -46,3 +46,8 @@ async def meta_payloads(
     """`MetaItemOut` bodies for `rows`, their files loaded in one query."""
     files = await load_files(session, [row.value_file_id for row in rows], url_for)
     return [with_timestamps(meta_payload(row, files), row) for row in rows]
+
+
+async def one_meta_item(session: AsyncSession, item: Any, url_for: UrlFor) -> dict[str, Any]:
+    """A meta item's own body (`MetaItemOut`): meta has only the Python form."""
+    return (await meta_payloads(session, [item], url_for))[0]

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
@@ -19,8 +18,8 @@ from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
 from app.media.dependencies import UrlForDep
 from app.media.serialize import UrlFor
-from app.meta import service
-from app.meta.read_model import MetaItemOut, meta_payloads
+from app.meta import read_model, service
+from app.meta.read_model import MetaItemOut
 from app.meta.schemas import ORDERING_FIELDS, MetaIn, MetaPatch
 
 router = APIRouter(tags=["portfolio meta"])
@@ -33,9 +32,9 @@ MetaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, 
 
 
 async def _respond(
-    session: AsyncSession, item: Any, url_for: UrlFor, status: int = 200
+    session: SessionDep, item: Any, url_for: UrlFor, status: int = 200
 ) -> JSONResponse:
-    return JSONResponse((await meta_payloads(session, [item], url_for))[0], status)
+    return JSONResponse(await read_model.one_meta_item(session, item, url_for), status)
 
 
 @router.get(
@@ -59,7 +58,9 @@ async def list_portfolio_meta(
 ) -> JSONResponse:
     query = ListQuery(filters, ordering, search, {"value_file_id": has_value_file})
     count, rows = await service.list_page(session, page, portfolio_id, query)
-    return page_response(request, page, count, await meta_payloads(session, rows, url_for))
+    return page_response(
+        request, page, count, await read_model.meta_payloads(session, rows, url_for)
+    )
 
 
 @router.post(
