@@ -82,6 +82,8 @@ class Settings(BaseSettings):
         default="us-east-1",
         validation_alias=AliasChoices("s3_region", "aws_region", "aws_default_region"),
     )
+    # Static keys, optional: unset, the AWS credential chain finds them (shared credentials
+    # and config files, web identity, ECS task role, EC2 instance metadata).
     s3_access_key_id: str | None = Field(
         default=None, validation_alias=AliasChoices("s3_access_key_id", "aws_access_key_id")
     )
@@ -102,7 +104,9 @@ class Settings(BaseSettings):
     # R2); false: a HEAD before each PUT, for stores that ignore the header.
     s3_conditional_writes: bool = True
     s3_timeout: float = Field(default=30.0, gt=0)
-    s3_max_attempts: int = Field(default=3, ge=1, le=10)  # 5xx and dropped connections
+    # Tries per request: 5xx, 429, SlowDown and lost connections are tried again after a
+    # random wait (botocore's "standard" retries: full jitter, up to 1, 2, 4 ... seconds).
+    s3_max_attempts: int = Field(default=3, ge=1, le=10)
 
     @field_validator(
         "trusted_proxies", "allowed_hosts", "cors_origins", "thumbnail_sizes", mode="before"
@@ -156,8 +160,13 @@ class Settings(BaseSettings):
         problems = []
         if not self.s3_bucket:
             problems.append("S3_BUCKET")
-        if not self.s3_access_key_id or not self.s3_secret_access_key:
-            problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_...)")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            problems.append(
+                "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or AWS_...), or neither "
+                "for the AWS credential chain"
+            )
+        if self.s3_session_token and not self.s3_access_key_id:
+            problems.append("S3_SESSION_TOKEN only with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY")
         return problems
 
     @model_validator(mode="after")

@@ -5,9 +5,11 @@ Two changes to moto's own server:
   writes the object in two steps, where S3 does both atomically; concurrent uploads of one name
   would otherwise overwrite each other here, and only here.
 - A fault switch, to test a bucket that breaks mid-upload. `POST /_faults` with
-  `{"after": N, "mode": "error" | "drop", "count": K}` lets N object PUTs through, then fails
-  the next K (every one when K is absent): "error" answers 500 InternalError, "drop" reads part
-  of the body and closes the connection. `DELETE /_faults` heals the bucket.
+  `{"after": N, "mode": "error" | "slow-down" | "too-many" | "drop", "count": K}` lets N object
+  PUTs (PutObject and UploadPart) through, then fails the next K (every one when K is absent):
+  "error" answers 500 InternalError, "slow-down" 503 SlowDown, "too-many" 429, "drop" reads
+  part of the body and closes the connection. `GET /_faults` tells how many failed;
+  `DELETE /_faults` heals the bucket.
 """
 
 import json
@@ -25,10 +27,18 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 StartResponse = Callable[..., Any]
-INTERNAL_ERROR = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
-    b"<Message>We encountered an internal error. Please try again.</Message></Error>"
-)
+ANSWERS = {  # mode: the status line and S3's error code and message
+    "error": ("500 Internal Server Error", "InternalError", "We encountered an internal error."),
+    "slow-down": ("503 Slow Down", "SlowDown", "Please reduce your request rate."),
+    "too-many": ("429 Too Many Requests", "TooManyRequests", "Please reduce your request rate."),
+}
+
+
+def error_body(code: str, message: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error>"
+    ).encode()
 
 
 class Faults:
@@ -59,8 +69,12 @@ class Faults:
 
 
 def is_object_put(environ: dict[str, Any]) -> bool:
+    """PutObject or UploadPart (a bucket's own PUTs, such as its policy, pass)."""
     path = environ.get("PATH_INFO", "").strip("/")
-    return environ["REQUEST_METHOD"] == "PUT" and "/" in path and not environ.get("QUERY_STRING")
+    query = environ.get("QUERY_STRING", "")
+    return (
+        environ["REQUEST_METHOD"] == "PUT" and "/" in path and (not query or "partNumber=" in query)
+    )
 
 
 def create_app() -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -70,6 +84,9 @@ def create_app() -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/_faults":
+            if environ["REQUEST_METHOD"] == "GET":
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"failed": faults.failed}).encode()]
             if environ["REQUEST_METHOD"] == "POST":
                 size = int(environ.get("CONTENT_LENGTH") or 0)
                 options = json.loads(environ["wsgi.input"].read(size) or b"{}")
@@ -89,8 +106,9 @@ def create_app() -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
                 connection.close()
                 raise ConnectionResetError("fault injected")  # werkzeug drops it quietly
             environ["wsgi.input"].read(size)  # as S3 does: the connection stays usable
-            start_response("500 Internal Server Error", [("Content-Type", "application/xml")])
-            return [INTERNAL_ERROR]
+            status, code, message = ANSWERS[faults.mode]
+            start_response(status, [("Content-Type", "application/xml")])
+            return [error_body(code, message)]
         with one_at_a_time:
             return [b"".join(moto(environ, start_response))]
 

@@ -123,9 +123,15 @@ def no_s3_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_s3_storage_needs_a_bucket_and_credentials(no_s3_environment):
-    with pytest.raises(ValidationError, match="S3_BUCKET; S3_ACCESS_KEY_ID and S3_SECRET"):
+def test_s3_storage_needs_a_bucket_and_keys_in_pairs(no_s3_environment):
+    with pytest.raises(ValidationError, match=r"MEDIA_STORAGE=s3 needs S3_BUCKET \["):
         Settings(_env_file=None, media_storage="s3")
+    with pytest.raises(ValidationError, match="S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together"):
+        Settings(_env_file=None, media_storage="s3", s3_bucket="media", s3_access_key_id="id")
+    with pytest.raises(ValidationError, match="S3_SESSION_TOKEN only with S3_ACCESS_KEY_ID"):
+        Settings(_env_file=None, media_storage="s3", s3_bucket="media", s3_session_token="t")
+    chain = Settings(_env_file=None, media_storage="s3", s3_bucket="media")  # roles, files
+    assert (chain.s3_access_key_id, chain.s3_secret_access_key) == (None, None)
     settings = Settings(
         _env_file=None,
         media_storage="s3",

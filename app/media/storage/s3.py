@@ -1,112 +1,51 @@
 """Media in an S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, Ceph RGW).
 
-Requests are signed here (sigv4.py) and sent with httpx: no SDK, and nothing blocks the event
-loop (files are read and hashed in threads, a megabyte at a time). Keys are the local ones
-(`core_media/YYYY/MM/DD/...`) behind an optional prefix; a taken key gets a random suffix, as
-on disk: a conditional PUT (`If-None-Match: *`) where the store supports it, else a HEAD first.
+Spoken through aiobotocore (botocore's requests, credentials and retries on aiohttp): the AWS
+credential chain, retries with jitter on 5xx, 429 and `SlowDown`, and a multipart upload above
+`MULTIPART_THRESHOLD`. Files are read and hashed in threads, so nothing slow happens in the event
+loop. Keys are the local ones (`core_media/YYYY/MM/DD/...`) behind an optional prefix; a taken
+key gets a random suffix, as on disk: a conditional write (`If-None-Match: *`) where the store
+supports it, else a HEAD first.
 """
 
 import asyncio
-import base64
-import hashlib
 import logging
+import math
 import secrets
-import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import IO, Literal
-from urllib.parse import quote, unquote_plus, urlsplit
-from xml.sax.saxutils import escape
+from typing import IO, Any, Literal
+from urllib.parse import quote, urlsplit
 
-import httpx
+from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
 from app.media.naming import with_random_suffix
 from app.media.serving import CACHE_FOREVER
 from app.media.storage import Backend, NewObject, StorageError, StoredObject
-from app.media.storage.sigv4 import EMPTY_SHA256, Credentials, Signer, canonical_query, uri_encode
+from app.media.storage.s3_client import (
+    MIB,
+    Body,
+    Credentials,
+    S3Error,
+    SigningKeys,
+    client_config,
+    failing_as,
+    presign_get,
+    retry_too_many_requests,
+)
 from app.settings import Settings
 
 logger = logging.getLogger("app.media.s3")
 
-CHUNK = 1024 * 1024
+MULTIPART_THRESHOLD = 8 * MIB  # larger objects go up in parts (as the AWS CLI does)
+PART_SIZE = 8 * MIB  # S3 takes 5 MiB to 5 GiB a part, and 10,000 parts at most
+MAX_PARTS = 10_000
+PART_CONCURRENCY = 4  # parts of one object in flight (each held in memory while it is)
 DELETE_BATCH = 1000  # DeleteObjects' limit
 NAME_ATTEMPTS = 10
-RETRY_DELAY = 0.1  # seconds, doubled after each failed attempt
-RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PROBE_FOLDER = ".portfolio-api/"  # beside the media folders, never under them
-
-
-class S3Error(StorageError):
-    def __init__(self, operation: str, status: int | None, code: str, message: str = "") -> None:
-        self.status = status
-        self.code = code
-        super().__init__(f"S3 {operation}: {status or 'no answer'} {code} {message}".rstrip())
-
-    @classmethod
-    def from_response(cls, operation: str, response: httpx.Response) -> "S3Error":
-        code, message = response.reason_phrase, ""
-        if response.content.lstrip().startswith(b"<"):
-            try:
-                error = ET.fromstring(response.content)
-            except ET.ParseError:
-                pass
-            else:
-                code = error.findtext("Code") or code
-                message = error.findtext("Message") or ""
-        return cls(operation, response.status_code, code, message)
-
-
-@dataclass
-class _Payload:
-    """A body measured and hashed once (SigV4 signs its SHA-256), sent as often as needed."""
-
-    size: int
-    sha256: str
-    data: bytes | None  # small bodies are kept whole; larger ones are re-read from the file
-    file: IO[bytes] | None
-
-    @classmethod
-    def measure(cls, content: bytes | IO[bytes]) -> "_Payload":  # in a thread
-        if isinstance(content, bytes):
-            return cls(len(content), hashlib.sha256(content).hexdigest(), content, None)
-        content.seek(0)
-        digest, size, chunks = hashlib.sha256(), 0, []
-        while chunk := content.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if size <= CHUNK:
-                chunks.append(chunk)
-        if size <= CHUNK:
-            return cls(size, digest.hexdigest(), b"".join(chunks), None)
-        return cls(size, digest.hexdigest(), None, content)
-
-    def body(self) -> bytes | AsyncIterator[bytes]:
-        if self.data is not None:
-            return self.data
-        assert self.file is not None
-        return _read_in_threads(self.file)
-
-
-async def _read_in_threads(file: IO[bytes]) -> AsyncIterator[bytes]:
-    await asyncio.to_thread(file.seek, 0)
-    while chunk := await asyncio.to_thread(file.read, CHUNK):
-        yield chunk
-
-
-def _local_name(element: ET.Element) -> str:
-    return element.tag.rpartition("}")[2]
-
-
-def _children(element: ET.Element, name: str) -> list[ET.Element]:
-    return [child for child in element if _local_name(child) == name]
-
-
-def _text(element: ET.Element, name: str) -> str:
-    found = _children(element, name)
-    return (found[0].text or "") if found else ""
 
 
 def content_disposition(key: str) -> str:
@@ -120,13 +59,21 @@ def content_disposition(key: str) -> str:
 
 
 class S3Storage:
+    """A bucket through one aiobotocore client, made on first use.
+
+    Without static `credentials` the AWS chain finds them: the `AWS_*` variables, the shared
+    credentials and config files (`AWS_PROFILE`, SSO, `credential_process`, assumed roles), web
+    identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, as on EKS), ECS task roles and EC2 instance
+    metadata, refreshed before they expire.
+    """
+
     name: Backend = "s3"
 
     def __init__(
         self,
         *,
         bucket: str,
-        credentials: Credentials,
+        credentials: Credentials | None = None,
         region: str = "us-east-1",
         endpoint_url: str | None = None,
         addressing_style: Literal["auto", "path", "virtual"] = "auto",
@@ -136,15 +83,22 @@ class S3Storage:
         conditional_writes: bool = True,
         timeout: float = 30.0,
         max_attempts: int = 3,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+        part_size: int = PART_SIZE,
     ) -> None:
+        if part_size < 5 * MIB:
+            raise ValueError("S3 parts are 5 MiB at least")
         self.bucket = bucket
+        self.credentials = credentials
+        self.region = region
         self.key_prefix = key_prefix
         self.public_base_url = public_base_url
         self.presigned_url_ttl = presigned_url_ttl
         self.conditional_writes = conditional_writes
         self.max_attempts = max_attempts
+        self.multipart_threshold = multipart_threshold
+        self.part_size = part_size
         self.list_page_size = 1000  # ListObjectsV2's maximum
-        self.signer = Signer(credentials, region)
         endpoint = urlsplit(endpoint_url or f"https://s3.{region}.amazonaws.com")
         self.scheme = endpoint.scheme
         netloc = endpoint.hostname or ""
@@ -154,30 +108,43 @@ class S3Storage:
             addressing_style == "auto" and endpoint_url is None and "." not in bucket
         )
         base_path = endpoint.path.rstrip("/")
-        # `Host` and the path up to the key: bucket.host/key or host/bucket/key.
+        # The host and the path up to the key, for URLs: bucket.host/key or host/bucket/key.
         self.host = f"{bucket}.{netloc}" if virtual else netloc
-        self.bucket_path = base_path if virtual else f"{base_path}/{uri_encode(bucket)}"
-        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        self._client: httpx.AsyncClient | None = None
+        self.bucket_path = base_path if virtual else f"{base_path}/{quote(bucket, safe='~')}"
+        self._client_options: dict[str, Any] = {
+            "region_name": region,
+            "endpoint_url": endpoint_url,
+            "config": client_config(virtual=virtual, timeout=timeout, max_attempts=max_attempts),
+        }
+        if credentials is not None:
+            self._client_options |= {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
+        self._client: Any = None
+        self._client_lock = asyncio.Lock()
+        self._signing_keys = SigningKeys(credentials)
         self._conditional_writes_checked = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "S3Storage":
-        bucket, key_id, secret = (
-            settings.s3_bucket,
+        problems = settings.s3_problems()
+        if problems or not settings.s3_bucket:
+            raise StorageError("S3 storage needs " + "; ".join(problems))
+        key_id, secret, token = (
             settings.s3_access_key_id,
             settings.s3_secret_access_key,
+            settings.s3_session_token,
         )
-        if not (bucket and key_id and secret):
-            raise StorageError("S3 storage needs " + "; ".join(settings.s3_problems()))
-        token = settings.s3_session_token
+        credentials = None
+        if key_id and secret:
+            credentials = Credentials(
+                key_id, secret.get_secret_value(), token.get_secret_value() if token else None
+            )
         return cls(
-            bucket=bucket,
-            credentials=Credentials(
-                key_id,
-                secret.get_secret_value(),
-                token.get_secret_value() if token else None,
-            ),
+            bucket=settings.s3_bucket,
+            credentials=credentials,
             region=settings.s3_region,
             endpoint_url=settings.s3_endpoint_url,
             addressing_style=settings.s3_addressing_style,
@@ -189,70 +156,34 @@ class S3Storage:
             max_attempts=settings.s3_max_attempts,
         )
 
-    @property
-    def client(self) -> httpx.AsyncClient:
+    async def client(self) -> Any:
+        """The aiobotocore S3 client (one per storage, its connections pooled)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            async with self._client_lock:
+                if self._client is None:
+                    creating = get_session().create_client("s3", **self._client_options)
+                    client = await creating.__aenter__()
+                    client.meta.events.register(
+                        "needs-retry.s3", retry_too_many_requests(self.max_attempts)
+                    )
+                    self._client = client
         return self._client
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
-
-    def _object_path(self, key: str) -> str:
-        return f"{self.bucket_path}/{uri_encode(self.key_prefix + key, keep_slash=True)}"
-
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: Sequence[tuple[str, str]] = (),
-        headers: dict[str, str] | None = None,
-        body: Callable[[], bytes | AsyncIterator[bytes]] = lambda: b"",
-        payload_hash: str = EMPTY_SHA256,
-        size: int = 0,
-    ) -> httpx.Response:
-        """Send a signed request; 5xx answers and lost connections are tried again (every
-        request here may be repeated: a conditional PUT that did land answers 412 the second
-        time, and its object is left to `media gc`). Any other answer is returned."""
-        query = canonical_query(params)
-        url = f"{self.scheme}://{self.host}{path}" + (f"?{query}" if query else "")
-        failure: Exception | None = None
-        for attempt in range(self.max_attempts):
-            if attempt:
-                await asyncio.sleep(RETRY_DELAY * 2 ** (attempt - 1))
-            signed = self.signer.sign_headers(
-                method, self.host, path, query, headers or {}, payload_hash
-            )
-            if method in ("PUT", "POST"):
-                signed["content-length"] = str(size)
-            try:
-                response = await self.client.request(method, url, headers=signed, content=body())
-            except httpx.TransportError as error:
-                failure = error
-                logger.warning("S3 %s %s: %r (attempt %d)", operation, path, error, attempt + 1)
-                continue
-            if response.status_code not in RETRIED_STATUSES:
-                return response
-            failure = S3Error.from_response(operation, response)
-            logger.warning("S3 %s %s: %s (attempt %d)", operation, path, failure, attempt + 1)
-        if isinstance(failure, S3Error):
-            raise failure
-        raise S3Error(operation, None, type(failure).__name__, str(failure)) from failure
+            await client.close()
 
     async def save(self, key: str, content: bytes | IO[bytes], content_type: str) -> str:
         await self._check_conditional_writes()
-        payload = await asyncio.to_thread(_Payload.measure, content)
+        body = await asyncio.to_thread(Body.measure, content, self.multipart_threshold)
         candidate = key
         for _ in range(NAME_ATTEMPTS):
             if self.conditional_writes:
-                stored = await self._put(candidate, payload, content_type, only_new=True)
+                stored = await self._put(candidate, body, content_type, only_new=True)
             else:  # racy, but the best a store without conditional writes allows
                 stored = not await self.exists(candidate) and await self._put(
-                    candidate, payload, content_type, only_new=False
+                    candidate, body, content_type, only_new=False
                 )
             if stored:
                 return candidate
@@ -270,12 +201,15 @@ class S3Storage:
         if not self.conditional_writes or self._conditional_writes_checked:
             return
         key = f"{PROBE_FOLDER}conditional-write-{secrets.token_hex(8)}"
-        probe = _Payload.measure(b"probe")
+        probe = Body.measure(b"probe", self.multipart_threshold)
         try:
             await self._put(key, probe, "text/plain", only_new=True)
             honoured = not await self._put(key, probe, "text/plain", only_new=True)
         finally:
-            await self.delete([key])
+            try:
+                await self.delete([key])
+            except StorageError as error:  # what failed before, if anything, is raised
+                logger.warning("S3 cannot remove the probe %s: %s", key, error)
         if not honoured:
             logger.warning(
                 "S3 store ignores If-None-Match: writing with a HEAD first instead "
@@ -302,40 +236,102 @@ class S3Storage:
 
     async def put(self, key: str, content: bytes | IO[bytes], content_type: str) -> None:
         """Store under exactly `key`, replacing what is there (copies between backends)."""
-        payload = await asyncio.to_thread(_Payload.measure, content)
-        await self._put(key, payload, content_type, only_new=False)
+        body = await asyncio.to_thread(Body.measure, content, self.multipart_threshold)
+        await self._put(key, body, content_type, only_new=False)
 
-    async def _put(self, key: str, payload: _Payload, content_type: str, *, only_new: bool) -> bool:
+    async def _put(self, key: str, body: Body, content_type: str, *, only_new: bool) -> bool:
         """Upload; False when `only_new` and the key is taken."""
-        headers = {"Content-Type": content_type, "Cache-Control": CACHE_FOREVER}
+        options = {
+            "Bucket": self.bucket,
+            "Key": self.key_prefix + key,
+            "ContentType": content_type,
+            "CacheControl": CACHE_FOREVER,
+        }
         if not content_type.startswith("image/"):
-            headers["Content-Disposition"] = content_disposition(key)
-        if only_new:
-            headers["If-None-Match"] = "*"
-        response = await self._send(
-            "PutObject",
-            "PUT",
-            self._object_path(key),
-            headers=headers,
-            body=payload.body,
-            payload_hash=payload.sha256,
-            size=payload.size,
-        )
-        # 412: taken; 409: a concurrent conditional write to the same key is in flight.
-        if only_new and response.status_code in (409, 412):
-            return False
-        if response.status_code != 200:
-            error = S3Error.from_response("PutObject", response)
-            if only_new and response.status_code == 501:
-                raise StorageError(f"{error}; set S3_CONDITIONAL_WRITES=false for this store")
-            raise error
+            options["ContentDisposition"] = content_disposition(key)
+        try:
+            if body.whole is None:
+                return await self._put_in_parts(key, body, options, only_new=only_new)
+            if only_new:
+                options["IfNoneMatch"] = "*"
+            client = await self.client()
+            async with failing_as("PutObject"):
+                await client.put_object(Body=body.whole, ContentMD5=body.md5, **options)
+        except S3Error as error:
+            # 412: taken; 409: a concurrent conditional write to the same key is in flight.
+            if only_new and error.status in (409, 412):
+                return False
+            if only_new and error.status == 501:
+                hint = "set S3_CONDITIONAL_WRITES=false for this store"
+                raise StorageError(f"{error}; {hint}") from error
+            raise
         return True
 
+    async def _put_in_parts(
+        self, key: str, body: Body, options: dict[str, str], *, only_new: bool
+    ) -> bool:
+        """A multipart upload, completed with `If-None-Match: *` when `only_new` (after a HEAD,
+        so that a taken key costs no upload, and a store that would ignore the header on
+        completion still overwrites nothing a HEAD sees)."""
+        if only_new and await self.exists(key):
+            return False
+        client = await self.client()
+        async with failing_as("CreateMultipartUpload"):
+            upload_id = (await client.create_multipart_upload(**options))["UploadId"]
+        upload = {"Bucket": self.bucket, "Key": options["Key"], "UploadId": upload_id}
+        part_size = max(self.part_size, math.ceil(body.size / MAX_PARTS))
+        slots = asyncio.Semaphore(PART_CONCURRENCY)
+
+        async def send(number: int) -> dict[str, Any]:
+            async with slots:
+                start = (number - 1) * part_size
+                data, md5 = await asyncio.to_thread(body.part, start, part_size)
+                async with failing_as("UploadPart"):
+                    sent = await client.upload_part(
+                        Body=data, ContentMD5=md5, PartNumber=number, **upload
+                    )
+            return {"PartNumber": number, "ETag": sent["ETag"]}
+
+        try:
+            async with asyncio.TaskGroup() as parts:
+                sending = [
+                    parts.create_task(send(number))
+                    for number in range(1, math.ceil(body.size / part_size) + 1)
+                ]
+            complete: dict[str, Any] = {
+                "MultipartUpload": {"Parts": [task.result() for task in sending]},
+                **upload,
+            }
+            if only_new:
+                complete["IfNoneMatch"] = "*"
+            async with failing_as("CompleteMultipartUpload"):
+                await client.complete_multipart_upload(**complete)
+        except BaseException as error:
+            await self._abort(upload)
+            if isinstance(error, BaseExceptionGroup):  # a part failed: raise its error
+                raise error.exceptions[0] from None
+            raise
+        return True
+
+    async def _abort(self, upload: dict[str, str]) -> None:
+        """Drop the parts sent (a lifecycle rule for incomplete uploads is the backstop)."""
+        try:
+            client = await self.client()
+            async with failing_as("AbortMultipartUpload"):
+                await asyncio.shield(client.abort_multipart_upload(**upload))
+        except StorageError as error:
+            logger.warning("S3 cannot abort the upload of %s: %s", upload["Key"], error)
+
     async def exists(self, key: str) -> bool:
-        response = await self._send("HeadObject", "HEAD", self._object_path(key))
-        if response.status_code in (200, 404):
-            return response.status_code == 200
-        raise S3Error.from_response("HeadObject", response)
+        client = await self.client()
+        try:
+            async with failing_as("HeadObject"):
+                await client.head_object(Bucket=self.bucket, Key=self.key_prefix + key)
+        except S3Error as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     async def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), DELETE_BATCH):
@@ -344,61 +340,35 @@ class S3Storage:
     async def _delete_batch(self, keys: list[str]) -> None:
         if not keys:
             return
-        objects = "".join(
-            f"<Object><Key>{escape(self.key_prefix + key)}</Key></Object>" for key in keys
-        )
-        body = (
-            '<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>'
-            f"{objects}</Delete>"
-        ).encode()
-        md5 = hashlib.md5(body, usedforsecurity=False).digest()
-        response = await self._send(
-            "DeleteObjects",
-            "POST",
-            self.bucket_path or "/",
-            params=[("delete", "")],
-            headers={
-                "Content-Type": "application/xml",
-                "Content-MD5": base64.b64encode(md5).decode(),
-            },
-            body=lambda: body,
-            payload_hash=hashlib.sha256(body).hexdigest(),
-            size=len(body),
-        )
-        if response.status_code != 200:
-            raise S3Error.from_response("DeleteObjects", response)
+        client = await self.client()
+        async with failing_as("DeleteObjects"):
+            response = await client.delete_objects(
+                Bucket=self.bucket,
+                Delete={
+                    "Objects": [{"Key": self.key_prefix + key} for key in keys],
+                    "Quiet": True,
+                },
+            )
         failed = [
-            f"{_text(error, 'Key')}: {_text(error, 'Code')}"
-            for error in _children(ET.fromstring(response.content), "Error")
-            if _text(error, "Code") != "NoSuchKey"
+            f"{error.get('Key')}: {error.get('Code')}"
+            for error in response.get("Errors", [])
+            if error.get("Code") != "NoSuchKey"
         ]
         if failed:
             raise S3Error("DeleteObjects", 200, "PartialFailure", "; ".join(failed))
 
     async def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
-        token: str | None = None
-        while True:
-            params = [
-                ("list-type", "2"),
-                ("prefix", self.key_prefix + prefix),
-                ("encoding-type", "url"),
-                ("max-keys", str(self.list_page_size)),
-            ]
-            if token:
-                params.append(("continuation-token", token))
-            response = await self._send(
-                "ListObjectsV2", "GET", self.bucket_path or "/", params=params
-            )
-            if response.status_code != 200:
-                raise S3Error.from_response("ListObjectsV2", response)
-            listing = ET.fromstring(response.content)
-            for item in _children(listing, "Contents"):
-                key = unquote_plus(_text(item, "Key")).removeprefix(self.key_prefix)
-                modified = datetime.fromisoformat(_text(item, "LastModified"))
-                yield StoredObject(key, modified.astimezone(UTC))
-            token = _text(listing, "NextContinuationToken")
-            if _text(listing, "IsTruncated") != "true" or not token:
-                return
+        client = await self.client()
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket,
+            Prefix=self.key_prefix + prefix,
+            PaginationConfig={"PageSize": self.list_page_size},
+        )
+        async with failing_as("ListObjectsV2"):
+            async for page in pages:
+                for item in page.get("Contents", []):
+                    key = item["Key"].removeprefix(self.key_prefix)
+                    yield StoredObject(key, item["LastModified"].astimezone(UTC))
 
     def url(self, key: str, origin: str) -> str:
         prefix = self.url_prefix(origin)
@@ -408,10 +378,10 @@ class S3Storage:
         # Signed at a time rounded down to a quarter of the lifetime: a page shows the same URL
         # for a while (browsers and CDNs cache it), valid for at least three quarters of it.
         step = max(1, self.presigned_url_ttl // 4)
-        now = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) // step * step, UTC)
-        return self.signer.presign(
-            "GET", self.scheme, self.host, self._object_path(key), self.presigned_url_ttl, now
-        )
+        at = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) // step * step, UTC)
+        path = f"{self.bucket_path}/{quote(self.key_prefix + key, safe='/~')}"
+        url = f"{self.scheme}://{self.host}{path}"
+        return presign_get(url, self._signing_keys.get(), self.region, self.presigned_url_ttl, at)
 
     def url_prefix(self, origin: str) -> str | None:
         if self.public_base_url:
