@@ -5,7 +5,9 @@ import asyncio
 import logging
 import logging.config
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,20 @@ def serve(args: argparse.Namespace) -> int:
                 sock.close()
             super().terminate_all()
 
+        workers: frozenset[int | None] = frozenset()
+
+        def keep_subprocess_alive(self) -> None:
+            """A worker replaced (it died, or SIGHUP or SIGTTOU retired it) leaves the sums of
+            the live gauges; its counts stay, as the requests it served do."""
+            from prometheus_client.multiprocess import mark_process_dead
+
+            super().keep_subprocess_alive()
+            running = frozenset(process.pid for process in self.processes)
+            for pid in self.workers - running:
+                if pid is not None:
+                    mark_process_dead(pid)  # type: ignore[no-untyped-call]
+            self.workers = running
+
     settings = get_settings()
     configure_logging(settings.log_level)
     if args.migrate:
@@ -93,8 +109,16 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=30,
     )
     if config.workers > 1:
-        Supervisor(config, sockets=[config.bind_socket()]).run()
+        # prometheus-client's multiprocess mode: each worker writes its metrics to files there
+        # and /metrics sums them. A new directory for each run, so nothing is counted twice.
+        metrics_dir = tempfile.mkdtemp(prefix="portfolio-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        try:
+            Supervisor(config, sockets=[config.bind_socket()]).run()
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         return 0
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: metrics in its memory
     server = uvicorn.Server(config)
     server.run()
     return 0 if server.started else 3  # uvicorn's code for a failed start

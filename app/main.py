@@ -29,6 +29,8 @@ from app.media.service import image_pool
 from app.media.serving import MediaFiles
 from app.media.storage import create_storage
 from app.meta.router import router as meta_router
+from app.metrics import RequestMetricsMiddleware, observing_pools
+from app.metrics import router as metrics_router
 from app.portfolios.router import router as portfolios_router
 from app.settings import Settings, get_settings
 from app.tags.router import router as tags_router
@@ -60,7 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     try:
-        yield
+        async with observing_pools(app.state):
+            yield
     finally:
         app.state.image_pool.shutdown()
         app.state.password_pool.shutdown()
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         users_router,
         health_router,
+        metrics_router,
     ):
         app.include_router(router)
     if settings.media_storage == "local":  # a bucket serves its own objects
@@ -125,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=settings.json_body_max_bytes,
         upload_limit=settings.upload_max_bytes,
     )
+    # Inside TrailingSlashMiddleware, which passes a copy of the scope on: it reads the route
+    # the router chose from the scope the router was given.
+    app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(TrailingSlashMiddleware)
     if settings.allowed_hosts and "*" not in settings.allowed_hosts:
         app.add_middleware(AllowedHostsMiddleware, allowed=settings.allowed_hosts)

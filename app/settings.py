@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     trusted_proxies: CommaList = ["127.0.0.1", "::1"]
     # Hosts answered (400 for others): empty means any, but production allows PUBLIC_BASE_URL's.
     allowed_hosts: CommaList = []
+    # Clients answered at GET /metrics (404 for others): addresses or networks, as seen after
+    # TRUSTED_PROXIES' forwarded headers. Empty: nobody.
+    metrics_allowed: CommaList = ["127.0.0.1", "::1"]
     cors_origins: CommaList = []
     time_zone: str = "UTC"
 
@@ -109,12 +112,29 @@ class Settings(BaseSettings):
     s3_max_attempts: int = Field(default=3, ge=1, le=10)
 
     @field_validator(
-        "trusted_proxies", "allowed_hosts", "cors_origins", "thumbnail_sizes", mode="before"
+        "trusted_proxies",
+        "allowed_hosts",
+        "metrics_allowed",
+        "cors_origins",
+        "thumbnail_sizes",
+        mode="before",
     )
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("metrics_allowed")
+    @classmethod
+    def networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"entries are addresses or networks (10.0.0.5, 10.0.0.0/8), not {entry!r}"
+                ) from None
         return value
 
     @field_validator("allowed_hosts")
