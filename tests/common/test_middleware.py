@@ -147,7 +147,7 @@ async def test_probes_answer_any_host(guarded):
     by_address = {"Host": "10.1.2.3:8000"}
     for path in ("/healthz", "/healthz/", "/readyz", "/readyz/"):
         assert (await guarded.get(path, headers=by_address)).status_code == 200, path
-    assert (await guarded.get("/metrics", headers=by_address)).status_code == 404  # not yet
+    assert (await guarded.get("/metrics", headers=by_address)).status_code == 200
     assert (await guarded.get("/test/notes/", headers=by_address)).status_code == 400
 
 
