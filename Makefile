@@ -3,21 +3,52 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Installs come from uv.lock through uv: the uv on the PATH if it is 0.13 or newer, else this
+# version, which the first install puts in .venv-tools with pip (or choose one: make UV=...).
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
+ifndef UV
+UV := $(shell v=$$(uv --version 2>/dev/null | cut -d' ' -f2); \
+	if [ -n "$$v" ] && printf '0.13.0\n%s\n' "$$v" | sort -V -C; then command -v uv; fi)
+endif
+ifeq ($(UV),)
+UV := $(TOOLS)/bin/uv
+UV_BOOTSTRAP := $(UV_STAMP)
+endif
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install run migrate demo test test-postgres test-s3 test-s3-postgres fuzz lint format clean \
-	bench bench-media bench-neighbours bench-api bench-attack
+.PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz \
+	lint format clean bench bench-media bench-neighbours bench-api bench-attack
 
-$(STAMP): pyproject.toml
+$(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# The project editable in .venv with the dev extra, exactly as uv.lock says (nothing else).
+$(STAMP): pyproject.toml uv.lock | $(UV_BOOTSTRAP)
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
+	$(UV) sync --locked --extra dev --python $(PYTHON) \
+		|| { echo "uv sync failed (after a change of dependencies, make lock first)" >&2; exit 1; }
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing dependencies in pyproject.toml: resolve uv.lock again, for every Python >= 3.11
+# and platform. Upgrades: make lock LOCK_ARGS=--upgrade (or --upgrade-package NAME).
+lock: | $(UV_BOOTSTRAP)
+	$(UV) lock $(LOCK_ARGS)
+
+# Fails when uv.lock does not match pyproject.toml (CI runs it).
+lock-check: | $(UV_BOOTSTRAP)
+	$(UV) lock --check
 
 migrate: install
 	$(BIN)/portfolio-api migrate
@@ -77,4 +108,4 @@ format: install
 	$(BIN)/ruff check --fix $(SOURCES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
