@@ -12,40 +12,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app.settings import get_settings
+from app.common.logs import logging_config, resolve_format
+from app.settings import Settings, get_settings
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """Errors as text on stderr; the access log, already one JSON object a line, on stdout.
-    Given to uvicorn, which applies it in every worker process."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-            "json": {"format": "%(message)s"},
-        },
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
-                "formatter": "text",
-            },
-            "stdout": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
-                "formatter": "json",
-            },
-        },
-        "root": {"level": level.upper(), "handlers": ["stderr"]},
-        "loggers": {"app.access": {"handlers": ["stdout"], "propagate": False}},
-    }
-
-
-def configure_logging(level: str) -> None:
-    logging.config.dictConfig(logging_config(level))
+def configure_logging(settings: Settings) -> dict[str, Any]:
+    """One format for every logger, on stdout (app.common.logs); returns the configuration,
+    for uvicorn to apply in each worker process."""
+    config = logging_config(settings.log_level, resolve_format(settings.log_format))
+    logging.config.dictConfig(config)
+    return config
 
 
 def alembic_config_path() -> Path:
@@ -59,6 +37,8 @@ def migrate(args: argparse.Namespace) -> int:
     from alembic.config import Config
 
     config = Config(str(alembic_config_path()))
+    config.attributes["configure_logging"] = False  # ours, not alembic.ini's
+    configure_logging(get_settings())
     command.upgrade(config, args.revision)
     return 0
 
@@ -91,7 +71,7 @@ def serve(args: argparse.Namespace) -> int:
             self.workers = running
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    log_config = configure_logging(settings)
     if args.migrate:
         migrate(argparse.Namespace(revision="head"))
     config = uvicorn.Config(
@@ -105,7 +85,7 @@ def serve(args: argparse.Namespace) -> int:
         # Forwarded headers are applied by the app's own middleware, from TRUSTED_PROXIES.
         proxy_headers=False,
         access_log=False,
-        log_config=logging_config(settings.log_level),
+        log_config=log_config,
         timeout_graceful_shutdown=30,
     )
     if config.workers > 1:

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
 from app.auth.secrets import password_pool
+from app.common import tracing
 from app.common.docs import install_docs
 from app.common.middleware import (
     AllowedHostsMiddleware,
@@ -53,6 +54,7 @@ def operation_id(route: APIRoute) -> str:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(app.state.settings)
     app.state.engine = engine
+    tracing.trace_sql(engine)  # when tracing is on: a span per statement
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.image_pool = image_pool(app.state.settings)
@@ -69,6 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.password_pool.shutdown()
         await app.state.storage.aclose()
         await engine.dispose()
+        tracing.flush()
 
 
 def install_media_serving(app: FastAPI, settings: Settings) -> None:
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         redirect_slashes=False,
         generate_unique_id_function=operation_id,
+        telemetry=tracing.fastapi_telemetry(),  # request spans when the OTEL_* variables ask
     )
     app.state.settings = settings
     app.state.storage = create_storage(settings)
@@ -136,6 +140,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.allowed_hosts and "*" not in settings.allowed_hosts:
         app.add_middleware(AllowedHostsMiddleware, allowed=settings.allowed_hosts)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, tracing=tracing.current_tracer() is not None)
     logging.getLogger("app").setLevel(settings.log_level.upper())
     return app

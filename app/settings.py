@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
+    # Unset: JSON lines, but readable lines when stdout is a terminal (`make run`).
+    log_format: Literal["json", "console"] | None = None
 
     database_url: str = "sqlite+aiosqlite:///./var/portfolio.sqlite3"
     # Overflow connections close when returned, so the pool should cover a worker's usual

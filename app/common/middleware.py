@@ -12,6 +12,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.common.logs import REQUEST_ID
+from app.common.tracing import tag_request_span
 from app.errors import APIError, ParseError, PayloadTooLarge
 
 access_logger = logging.getLogger("app.access")
@@ -113,10 +115,13 @@ class AllowedHostsMiddleware:
 
 
 class RequestContextMiddleware:
-    """Keep or assign `X-Request-ID`, echo it, and log one JSON line per request."""
+    """Keep or assign `X-Request-ID`, echo it, make it the id of every log line and span of the
+    request (`REQUEST_ID`), and log one access line. `tracing`: FastAPI's request span is
+    current here; it gets the id too."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracing: bool = False) -> None:
         self.app = app
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,6 +130,9 @@ class RequestContextMiddleware:
         incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        REQUEST_ID.set(request_id)
+        if self.tracing:
+            tag_request_span(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -138,18 +146,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
             access_logger.info(
-                json.dumps(
-                    {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "request_id": request_id,
-                        "client": (scope.get("client") or ("", 0))[0],
-                    },
-                    ensure_ascii=False,
-                )
+                "%s %s %s %.2fms",
+                scope["method"],
+                scope["path"],
+                status,
+                duration_ms,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "request_id": request_id,
+                    "client": (scope.get("client") or ("", 0))[0],
+                },
             )
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from app.common.logs import JsonFormatter
 from app.common.middleware import AllowedHostsMiddleware, ProxyHeadersMiddleware
 from app.common.routing import TrailingSlashMiddleware
 from app.main import create_app
@@ -35,7 +36,8 @@ async def test_error_responses_carry_the_request_id_too(client):
 async def test_one_structured_access_line_per_request(client, caplog):
     with caplog.at_level(logging.INFO, logger="app.access"):
         await client.get("/healthz?probe=1", headers={"X-Request-ID": "log-me"})
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "app.access"]
+    formatter = JsonFormatter()  # the line as stdout shows it
+    lines = [json.loads(formatter.format(r)) for r in caplog.records if r.name == "app.access"]
     assert len(lines) == 1
     line = lines[0]
     assert line["method"] == "GET"
@@ -43,6 +45,8 @@ async def test_one_structured_access_line_per_request(client, caplog):
     assert line["status"] == 200
     assert line["request_id"] == "log-me"
     assert isinstance(line["duration_ms"], float)
+    assert line["client"] == "127.0.0.1"
+    assert line["message"] == f"GET /healthz 200 {line['duration_ms']:.2f}ms"
 
 
 async def test_cors_allows_configured_origins_only(client):

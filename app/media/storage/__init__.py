@@ -54,11 +54,13 @@ class Storage(Protocol):
 
 
 def create_storage(settings: Settings, backend: Backend | None = None) -> Storage:
-    """The configured backend (`MEDIA_STORAGE`), or the one named."""
+    """The configured backend (`MEDIA_STORAGE`), or the one named; traced when tracing is on."""
+    from app.media.storage.tracing import traced
+
     if (backend or settings.media_storage) == "s3":
         from app.media.storage.s3 import S3Storage
 
-        return S3Storage.from_settings(settings)
+        return traced(S3Storage.from_settings(settings))
     from app.media.storage.local import LocalStorage
 
-    return LocalStorage(settings.media_root, settings.media_url, settings.media_base_url)
+    return traced(LocalStorage(settings.media_root, settings.media_url, settings.media_base_url))
