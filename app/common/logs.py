@@ -19,6 +19,8 @@ LogFormat = Literal["json", "console"]
 # that raised log after that, in the same task. Each request is a task of its own.
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str).encode
+
 # What every LogRecord has; anything else on a record was passed as `extra` and is a field.
 _STANDARD = frozenset(
     (*logging.LogRecord("", 0, "", 0, "", None, None).__dict__, "message", "asctime", "taskName")
@@ -72,7 +74,7 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode(line)
 
 
 class ConsoleFormatter(logging.Formatter):
