@@ -190,7 +190,7 @@ class BodyLimitMiddleware:
         limit = self.limit_for(headers)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(send)
+            await send_error(send, PayloadTooLarge(), close=True)
             return
         received = 0
 
@@ -206,35 +206,16 @@ class BodyLimitMiddleware:
 
         await self.app(scope, counting_receive, send)
 
-    @staticmethod
-    async def _refuse(send: Send) -> None:
-        error = PayloadTooLarge()
-        body = json.dumps(error.body()).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": error.status_code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
-
-async def send_error(send: Send, error: APIError) -> None:
-    """Answer with the error's JSON body from middleware, before any route was reached."""
+async def send_error(send: Send, error: APIError, *, close: bool = False) -> None:
+    """Answer with the error's JSON body from middleware, before any route was reached;
+    `close` the connection when the request's body is left unread."""
     body = json.dumps(error.body()).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status_code,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
