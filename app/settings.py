@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
 CommaIntList = Annotated[list[int], NoDecode]
+CommaFloatList = Annotated[list[float], NoDecode]
 
 # api.example.com, api.example.com:8443, [::1]:8000, or .example.com (it and its subdomains).
 _HOST_ENTRY = re.compile(
@@ -113,12 +114,33 @@ class Settings(BaseSettings):
     # random wait (botocore's "standard" retries: full jitter, up to 1, 2, 4 ... seconds).
     s3_max_attempts: int = Field(default=3, ge=1, le=10)
 
+    # Change events and webhooks (API.md, "Change events and webhooks").
+    # Unset: private, loopback, link-local and metadata addresses are refused in production only.
+    webhook_allow_private: bool | None = None
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    # Seconds before each retry after a failed attempt (jittered); then the delivery is failed.
+    webhook_retry_schedule: CommaFloatList = [5, 300, 1800, 7200, 18000, 36000]
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, le=1)  # +/- this fraction
+    # An endpoint whose attempts all failed for this long is deactivated (5 days).
+    webhook_deactivate_after: float = Field(default=5 * 24 * 3600, gt=0)
+    webhook_secret_overlap: float = Field(default=24 * 3600, ge=0)  # old secret signs this long
+    event_retention_days: int = Field(default=30, ge=1)
+
+    # Background work: `serve` runs a worker in-process unless RUN_WORKER=false.
+    run_worker: bool = True
+    worker_concurrency: int = Field(default=8, ge=1, le=256)  # endpoints delivered to at once
+    worker_poll_interval: float = Field(default=5.0, gt=0)  # the fallback to LISTEN/NOTIFY
+    # A job or an endpoint held by a worker that died is taken over after this many seconds.
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_shutdown_grace: float = Field(default=20.0, ge=0)
+
     @field_validator(
         "trusted_proxies",
         "allowed_hosts",
         "metrics_allowed",
         "cors_origins",
         "thumbnail_sizes",
+        "webhook_retry_schedule",
         mode="before",
     )
     @classmethod
@@ -220,6 +242,12 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    @property
+    def webhooks_reach_private_addresses(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:

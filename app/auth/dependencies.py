@@ -22,6 +22,7 @@ from app.common.routing import raise_deferred_body_error, set_body_gate
 from app.common.sql import Prepared
 from app.common.workers import BoundedPool
 from app.db import SessionDep
+from app.events.outbox import act_as
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
 from app.models import ApiToken, User
 
@@ -142,6 +143,7 @@ async def authenticated_user(
     touch = state.pop(_TOUCH, None)
     if touch is not None:
         background.add_task(touch_token, request.app.state.sessionmaker, *touch)
+    act_as(session, principal.user_id, principal.username)  # the actor of its change events
     return principal
 
 

@@ -33,13 +33,27 @@ async def get_or_404(
     return found
 
 
-def apply_changes(target: Any, changes: Mapping[str, Any], columns: Mapping[str, str]) -> None:
+FieldChanges = dict[str, tuple[Any, Any]]
+"""What a write changed: `{field: (old, new)}`, by the names a client writes (`image`, `tags`)."""
+
+
+def apply_changes(
+    target: Any, changes: Mapping[str, Any], columns: Mapping[str, str]
+) -> FieldChanges:
     """Set the fields the client sent; `columns` maps request names to other attribute names
-    (`image` -> `image_id`). Like a DRF save, an update always moves `updated_at`."""
+    (`image` -> `image_id`). Like a DRF save, an update always moves `updated_at`. Returns the
+    fields whose value differs from before (all of them for a new object)."""
+    is_new = getattr(target, "id", None) is None
+    changed: FieldChanges = {}
     for field, value in changes.items():
-        setattr(target, columns.get(field, field), value)
-    if getattr(target, "id", None) is not None:
+        attribute = columns.get(field, field)
+        old = None if is_new else getattr(target, attribute)
+        if is_new or old != value:
+            changed[field] = (old, value)
+        setattr(target, attribute, value)
+    if not is_new:
         target.updated_at = utcnow()
+    return changed
 
 
 def page_response(

@@ -97,5 +97,7 @@ async def replace_employer(
     status_code=204,
     summary="Delete an employer; its portfolios keep going without one",
 )
-async def delete_employer(session: SessionDep, _caller: EmployerDelete, id: PathId) -> None:
-    await employers.delete(session, id)
+async def delete_employer(
+    session: SessionDep, url_for: UrlForDep, _caller: EmployerDelete, id: PathId
+) -> None:
+    await employers.delete(session, id, url_for)

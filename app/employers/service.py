@@ -5,4 +5,4 @@ from app.employers.repository import EmployerRepository
 from app.models import Employer
 from app.named.service import NamedService
 
-employers: NamedService[Employer] = NamedService(EmployerRepository(), employer_payload)
+employers: NamedService[Employer] = NamedService("employer", EmployerRepository(), employer_payload)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import apply_changes
+from app.common.crud import FieldChanges, apply_changes
 from app.common.listing import ListQuery, apply_list_query
 from app.common.ordering import parse_ordering
 from app.common.parents import child_or_404
@@ -66,9 +66,12 @@ async def create(
     return link
 
 
-async def update(session: AsyncSession, link: PortfolioLink, changes: dict[str, Any]) -> None:
-    apply_changes(link, changes, RENAMED)
+async def update(
+    session: AsyncSession, link: PortfolioLink, changes: dict[str, Any]
+) -> FieldChanges:
+    changed = apply_changes(link, changes, RENAMED)
     await session.flush()
+    return changed
 
 
 async def delete(session: AsyncSession, link: PortfolioLink) -> None:

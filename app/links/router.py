@@ -1,9 +1,10 @@
 """`/api/portfolios/{id}/links/`: the links of a portfolio, exactly as the link seeds show."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
@@ -16,11 +17,12 @@ from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
+from app.events import outbox as events
 from app.links import read_model, service
 from app.links.read_model import LinkOut
 from app.links.repository import DEFAULT_ORDER, ORDERING_FIELDS
 from app.links.schemas import LinkIn, LinkPatch
-from app.media.dependencies import UrlForDep
+from app.media.dependencies import MediaUrls, UrlForDep
 
 router = APIRouter(tags=["portfolio links"])
 
@@ -68,7 +70,9 @@ async def create_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
 ) -> Response:
     link = await service.create(session, id, payload.model_dump())
-    return json_response(await read_model.one_link(session, link, url_for), 201)
+    body = await read_model.one_link(session, link, url_for)
+    await events.created(session, "link", body, portfolio_id=id)
+    return json_response(body, 201)
 
 
 @router.get(
@@ -103,8 +107,7 @@ async def update_portfolio_link(
     id: PathId,
     payload: LinkPatch,
 ) -> Response:
-    link = await service.update(session, portfolio_id, id, payload.given())
-    return json_response(await read_model.one_link(session, link, url_for))
+    return await _update(session, url_for, portfolio_id, id, payload.given())
 
 
 @router.put(
@@ -120,14 +123,25 @@ async def replace_portfolio_link(
     id: PathId,
     payload: LinkIn,
 ) -> Response:
-    link = await service.update(session, portfolio_id, id, payload.given())
-    return json_response(await read_model.one_link(session, link, url_for))
+    return await _update(session, url_for, portfolio_id, id, payload.given())
+
+
+async def _update(
+    session: AsyncSession, url_for: MediaUrls, portfolio_id: int, id: int, changes: dict[str, Any]
+) -> Response:
+    link, changed = await service.update(session, portfolio_id, id, changes)
+    body = await read_model.one_link(session, link, url_for)
+    await events.updated(session, "link", body, changed, portfolio_id=portfolio_id)
+    return json_response(body)
 
 
 @router.delete(
     "/api/portfolios/{portfolio_id}/links/{id}", status_code=204, summary="Delete a link"
 )
 async def delete_portfolio_link(
-    session: SessionDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
+    session: SessionDep, url_for: UrlForDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await service.delete(session, portfolio_id, id)
+    link = await service.locked(session, portfolio_id, id)
+    body = await read_model.one_link(session, link, url_for)
+    await service.delete(session, link)
+    await events.deleted(session, "link", body, portfolio_id=portfolio_id)

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.common.crud import FieldChanges
 from app.common.parents import require_portfolio
 from app.common.references import ErrorCollector, check_images
 from app.links import repository
@@ -27,15 +28,18 @@ async def create(
 
 async def update(
     session: AsyncSession, portfolio_id: int, link_id: int, changes: dict[str, Any]
-) -> PortfolioLink:
-    """The link with the fields in `changes` set (all of them for a replace), flushed."""
+) -> tuple[PortfolioLink, FieldChanges]:
+    """The link with the fields in `changes` set (all of them for a replace), flushed, and
+    what that changed."""
     link = await repository.get(session, link_id, portfolio_id, for_update=True)
     await _validate_image(session, changes)
-    await repository.update(session, link, changes)
-    return link
+    return link, await repository.update(session, link, changes)
 
 
-async def delete(session: AsyncSession, portfolio_id: int, link_id: int) -> None:
-    await repository.delete(
-        session, await repository.get(session, link_id, portfolio_id, for_update=True)
-    )
+async def locked(session: AsyncSession, portfolio_id: int, link_id: int) -> PortfolioLink:
+    """The link, locked for a delete (404 if the portfolio has no such link)."""
+    return await repository.get(session, link_id, portfolio_id, for_update=True)
+
+
+async def delete(session: AsyncSession, link: PortfolioLink) -> None:
+    await repository.delete(session, link)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.common.crud import apply_changes
+from app.common.crud import FieldChanges, apply_changes
 from app.common.listing import ListQuery, apply_list_query
 from app.common.pagination import PageRequest, fetch_page
 from app.common.sql import AnySelect, read
@@ -191,7 +191,8 @@ async def get_with_thumbnails(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def update(session: AsyncSession, media: MediaFile, changes: dict[str, Any]) -> None:
-    """The given fields set (and `updated_at` moved), flushed."""
-    apply_changes(media, changes, {})
+async def update(session: AsyncSession, media: MediaFile, changes: dict[str, Any]) -> FieldChanges:
+    """The given fields set (and `updated_at` moved), flushed; what changed."""
+    changed = apply_changes(media, changes, {})
     await session.flush()
+    return changed

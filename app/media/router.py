@@ -25,6 +25,7 @@ from app.errors import (
     UnsupportedMediaType,
     openapi_responses,
 )
+from app.events import outbox as events
 from app.media import service
 from app.media.dependencies import ImagePoolDep, StorageDep, UrlForDep
 from app.media.read_model import MediaFileOut, MediaType, loaded_payload
@@ -68,7 +69,9 @@ async def upload_media(
     media = await service.create_media(
         session, storage, images, request.app.state.settings, upload, datetime.now(UTC)
     )
-    return JSONResponse(loaded_payload(media, url_for), status_code=201)
+    body = loaded_payload(media, url_for)
+    await events.created(session, "media", body)
+    return JSONResponse(body, status_code=201)
 
 
 @router.get("/api/media/", response_model=Page[MediaFileOut], summary="List media files")
@@ -123,8 +126,10 @@ async def update_media(
     url_for: UrlForDep,
     payload: MediaPatch,
 ) -> JSONResponse:
-    await service.update_media(session, media, payload.given())
-    return JSONResponse(loaded_payload(media, url_for))
+    changed = await service.update_media(session, media, payload.given())
+    body = loaded_payload(media, url_for)
+    await events.updated(session, "media", body, changed)
+    return JSONResponse(body)
 
 
 @router.delete(
@@ -133,6 +138,12 @@ async def update_media(
     summary="Delete a file, its thumbnails and every reference to it",
 )
 async def delete_media(
-    session: SessionDep, storage: StorageDep, _caller: MediaDelete, media: LockedMedia
+    session: SessionDep,
+    storage: StorageDep,
+    _caller: MediaDelete,
+    media: LockedMedia,
+    url_for: UrlForDep,
 ) -> None:
+    body = loaded_payload(media, url_for)
     await service.delete_media(session, storage, media)
+    await events.deleted(session, "media", body)

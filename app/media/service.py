@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.common.crud import FieldChanges
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.workers import BoundedPool, Busy, cpu_pool
@@ -233,9 +234,11 @@ async def get_media(session: AsyncSession, media_id: int, *, for_update: bool = 
     return media
 
 
-async def update_media(session: AsyncSession, media: MediaFile, changes: dict[str, Any]) -> None:
+async def update_media(
+    session: AsyncSession, media: MediaFile, changes: dict[str, Any]
+) -> FieldChanges:
     """Rename the (locked) file or change its alt text."""
-    await repository.update(session, media, changes)
+    return await repository.update(session, media, changes)
 
 
 async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
@@ -16,6 +17,7 @@ from app.common.query import BooleanQuery, PathId
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
+from app.events import outbox as events
 from app.media.dependencies import UrlForDep
 from app.media.serialize import UrlFor
 from app.meta import read_model, service
@@ -31,10 +33,13 @@ MetaDelete = Annotated[Principal, Depends(require(Permission.META_DELETE))]
 MetaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, ("-created_at",)))]
 
 
-async def _respond(
-    session: SessionDep, item: Any, url_for: UrlFor, status: int = 200
+async def _update(
+    session: AsyncSession, url_for: UrlFor, portfolio_id: int, id: int, changes: dict[str, Any]
 ) -> JSONResponse:
-    return JSONResponse(await read_model.one_meta_item(session, item, url_for), status)
+    item, changed = await service.update(session, portfolio_id, id, changes)
+    body = await read_model.one_meta_item(session, item, url_for)
+    await events.updated(session, "meta", body, changed, portfolio_id=portfolio_id)
+    return JSONResponse(body)
 
 
 @router.get(
@@ -77,7 +82,9 @@ async def create_portfolio_meta(
     payload: MetaIn,
 ) -> JSONResponse:
     item = await service.create(session, portfolio_id, payload.model_dump())
-    return await _respond(session, item, url_for, 201)
+    body = await read_model.one_meta_item(session, item, url_for)
+    await events.created(session, "meta", body, portfolio_id=portfolio_id)
+    return JSONResponse(body, 201)
 
 
 @router.get(
@@ -88,7 +95,11 @@ async def create_portfolio_meta(
 async def get_portfolio_meta(
     session: SessionDep, url_for: UrlForDep, _caller: MetaView, portfolio_id: PathId, id: PathId
 ) -> JSONResponse:
-    return await _respond(session, await service.get(session, portfolio_id, id), url_for)
+    return JSONResponse(
+        await read_model.one_meta_item(
+            session, await service.get(session, portfolio_id, id), url_for
+        )
+    )
 
 
 @router.patch(
@@ -104,8 +115,7 @@ async def update_portfolio_meta(
     id: PathId,
     payload: MetaPatch,
 ) -> JSONResponse:
-    item = await service.update(session, portfolio_id, id, payload.given())
-    return await _respond(session, item, url_for)
+    return await _update(session, url_for, portfolio_id, id, payload.given())
 
 
 @router.put(
@@ -121,14 +131,16 @@ async def replace_portfolio_meta(
     id: PathId,
     payload: MetaIn,
 ) -> JSONResponse:
-    item = await service.update(session, portfolio_id, id, payload.given())
-    return await _respond(session, item, url_for)
+    return await _update(session, url_for, portfolio_id, id, payload.given())
 
 
 @router.delete(
     "/api/portfolios/{portfolio_id}/meta/{id}", status_code=204, summary="Delete a meta item"
 )
 async def delete_portfolio_meta(
-    session: SessionDep, _caller: MetaDelete, portfolio_id: PathId, id: PathId
+    session: SessionDep, url_for: UrlForDep, _caller: MetaDelete, portfolio_id: PathId, id: PathId
 ) -> None:
-    await service.delete(session, portfolio_id, id)
+    item = await service.locked(session, portfolio_id, id)
+    body = await read_model.one_meta_item(session, item, url_for)
+    await service.delete(session, item)
+    await events.deleted(session, "meta", body, portfolio_id=portfolio_id)

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import apply_changes
+from app.common.crud import FieldChanges, apply_changes
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.parents import require_portfolio
@@ -61,14 +61,20 @@ async def create(
 
 async def update(
     session: AsyncSession, portfolio_id: int, meta_id: int, changes: dict[str, Any]
-) -> PortfolioMeta:
+) -> tuple[PortfolioMeta, FieldChanges]:
     """Apply the validated changes to the item, locked until the request commits."""
     item = await repository.get(session, portfolio_id, meta_id, for_update=True)
     await validate(session, portfolio_id, changes, item.id)
-    apply_changes(item, changes, RENAMED)
+    changed = apply_changes(item, changes, RENAMED)
     await session.flush()
-    return item
+    return item, changed
 
 
-async def delete(session: AsyncSession, portfolio_id: int, meta_id: int) -> None:
-    await session.delete(await repository.get(session, portfolio_id, meta_id, for_update=True))
+async def locked(session: AsyncSession, portfolio_id: int, meta_id: int) -> PortfolioMeta:
+    """The item, locked for a delete (404 if the portfolio has no such item)."""
+    return await repository.get(session, portfolio_id, meta_id, for_update=True)
+
+
+async def delete(session: AsyncSession, item: PortfolioMeta) -> None:
+    await session.delete(item)
+    await session.flush()

@@ -1,6 +1,7 @@
 """ORM models. They reference each other, so they live together (and Alembic sees them all)."""
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
+from app.models.events import Event, Job, JobSchedule, WebhookDelivery, WebhookEndpoint
 from app.models.media import MediaFile, MediaThumbnail, UsedMediaName
 from app.models.portfolio import (
     Employer,
@@ -17,7 +18,10 @@ __all__ = [
     "ApiToken",
     "Base",
     "Employer",
+    "Event",
     "IdMixin",
+    "Job",
+    "JobSchedule",
     "LoginFailure",
     "MediaFile",
     "MediaThumbnail",
@@ -29,6 +33,8 @@ __all__ = [
     "TimestampMixin",
     "UsedMediaName",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "portfolio_images",
     "portfolio_tags",
 ]

@@ -11,6 +11,7 @@ from app.common.crud import apply_changes, with_timestamps
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.references import ErrorCollector, check_images, check_unique
+from app.events import outbox as events
 from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.named.read_model import Payload
@@ -34,7 +35,8 @@ async def validate_named(
 
 
 class NamedService(Generic[M]):
-    def __init__(self, repository: NamedRepository[M], payload: Payload) -> None:
+    def __init__(self, kind: str, repository: NamedRepository[M], payload: Payload) -> None:
+        self.kind = kind  # in change events: "employer", "tag"
         self.repository = repository
         self.payload = payload
 
@@ -65,7 +67,9 @@ class NamedService(Generic[M]):
     async def create(
         self, session: AsyncSession, changes: dict[str, Any], url_for: UrlFor
     ) -> dict[str, Any]:
-        return await self._payload(session, await self.add(session, changes), url_for)
+        payload = await self._payload(session, await self.add(session, changes), url_for)
+        await events.created(session, self.kind, payload)
+        return payload
 
     async def update(
         self, session: AsyncSession, object_id: int, changes: dict[str, Any], url_for: UrlFor
@@ -73,13 +77,17 @@ class NamedService(Generic[M]):
         """PATCH and PUT: the row locked first, so the checks see it as it is committed."""
         row = await self.repository.get(session, object_id, for_update=True)
         await validate_named(session, self.repository.column("name"), changes, object_id)
-        apply_changes(row, changes, RENAMED)
+        changed = apply_changes(row, changes, RENAMED)
         await self.repository.save(session)
-        return await self._payload(session, row, url_for)
+        payload = await self._payload(session, row, url_for)
+        await events.updated(session, self.kind, payload, changed)
+        return payload
 
-    async def delete(self, session: AsyncSession, object_id: int) -> None:
+    async def delete(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> None:
         row = await self.repository.get(session, object_id, for_update=True)
+        payload = await self._payload(session, row, url_for)
         await self.repository.delete(session, row)
+        await events.deleted(session, self.kind, payload)
 
     async def _payload(self, session: AsyncSession, row: M, url_for: UrlFor) -> dict[str, Any]:
         return (await self.payloads(session, [row], url_for))[0]

@@ -198,9 +198,10 @@ async def flush(session: AsyncSession) -> None:
 
 async def replace_sets(
     session: AsyncSession, portfolio_id: int, changes: dict[str, Any], created: bool
-) -> None:
+) -> dict[str, list[int]]:
     """`tags` and `images` replace the whole set, in the order given (a new portfolio has
-    none to delete)."""
+    none to delete); returns the ids each replaced set held, in their order."""
+    replaced: dict[str, list[int]] = {}
     for name, table, column in (
         ("tags", portfolio_tags, "tag_id"),
         ("images", portfolio_images, "media_id"),
@@ -208,7 +209,12 @@ async def replace_sets(
         if name not in changes:
             continue
         if not created:
-            await session.execute(table.delete().where(table.c.portfolio_id == portfolio_id))
+            removed = await session.execute(
+                table.delete()
+                .where(table.c.portfolio_id == portfolio_id)
+                .returning(table.c[column], table.c.position)
+            )
+            replaced[name] = [pk for pk, _position in sorted(removed.all(), key=lambda r: r[1])]
         if changes[name]:
             await session.execute(
                 table.insert(),
@@ -217,6 +223,7 @@ async def replace_sets(
                     for position, pk in enumerate(changes[name])
                 ],
             )
+    return replaced
 
 
 async def delete(session: AsyncSession, portfolio: Portfolio) -> None:

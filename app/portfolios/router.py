@@ -1,9 +1,10 @@
 """`/api/portfolios/`: the projects shown on the site, with everything nested."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
@@ -15,7 +16,8 @@ from app.common.query import BooleanQuery, DateTimeQuery, Int64ListQuery, Int64Q
 from app.common.routing import APIRouter
 from app.common.search import SearchQuery, search_description
 from app.db import SessionDep
-from app.media.dependencies import UrlForDep
+from app.events import outbox as events
+from app.media.dependencies import MediaUrls, UrlForDep
 from app.portfolios import read_model, service
 from app.portfolios.read_model import PortfolioOut
 from app.portfolios.repository import DEFAULT_ORDER, ORDERING_FIELDS
@@ -81,7 +83,9 @@ async def create_portfolio(
 ) -> Response:
     zone = request.app.state.settings.zone
     portfolio_id = await service.create(session, payload.model_dump(), zone)
-    return json_response(await read_model.one_portfolio(session, portfolio_id, url_for), 201)
+    body = await read_model.one_portfolio(session, portfolio_id, url_for)
+    await events.created(session, "portfolio", body)
+    return json_response(body, 201)
 
 
 @router.get("/api/portfolios/{id}", response_model=PortfolioOut, summary="Retrieve a portfolio")
@@ -104,8 +108,7 @@ async def update_portfolio(
     id: PathId,
     payload: PortfolioPatch,
 ) -> Response:
-    await service.update(session, id, payload.given(), request.app.state.settings.zone)
-    return json_response(await read_model.one_portfolio(session, id, url_for))
+    return await _update(request, session, url_for, id, payload.given())
 
 
 @router.put("/api/portfolios/{id}", response_model=PortfolioOut, summary="Replace a portfolio")
@@ -117,8 +120,16 @@ async def replace_portfolio(
     id: PathId,
     payload: PortfolioIn,
 ) -> Response:
-    await service.update(session, id, payload.given(), request.app.state.settings.zone)
-    return json_response(await read_model.one_portfolio(session, id, url_for))
+    return await _update(request, session, url_for, id, payload.given())
+
+
+async def _update(
+    request: Request, session: AsyncSession, url_for: MediaUrls, id: int, changes: dict[str, Any]
+) -> Response:
+    changed = await service.update(session, id, changes, request.app.state.settings.zone)
+    body = await read_model.one_portfolio(session, id, url_for)
+    await events.updated(session, "portfolio", body, changed)
+    return json_response(body)
 
 
 @router.delete(
@@ -126,5 +137,10 @@ async def replace_portfolio(
     status_code=204,
     summary="Delete a portfolio with its links and meta (never its media)",
 )
-async def delete_portfolio(session: SessionDep, _caller: PortfolioDelete, id: PathId) -> None:
-    await service.delete(session, id)
+async def delete_portfolio(
+    session: SessionDep, url_for: UrlForDep, _caller: PortfolioDelete, id: PathId
+) -> None:
+    portfolio = await service.locked(session, id)
+    body = await read_model.one_portfolio(session, id, url_for)
+    await service.delete(session, portfolio)
+    await events.deleted(session, "portfolio", body)

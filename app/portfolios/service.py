@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import apply_changes
+from app.common.crud import FieldChanges, apply_changes
 from app.common.references import ErrorCollector, check_exist, check_images, check_unique
 from app.common.slugs import first_free, numbered, slugify
 from app.errors import ValidationFailed
@@ -79,22 +79,24 @@ async def _with_free_slug(
 
 
 def _column_changes(changes: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """The changes to the portfolio's own columns, by column name (not the slug)."""
+    """The changes to the portfolio's own columns, by request name (not the slug)."""
     columns = {
-        RENAMED.get(field, field): value
-        for field, value in changes.items()
-        if field not in ("tags", "images", "slug")
+        field: value for field, value in changes.items() if field not in ("tags", "images", "slug")
     }
     if "completed_at" in columns:
         columns["completed_at"] = in_zone(columns["completed_at"], zone)
     return columns
 
 
+def _by_column(changes: dict[str, Any]) -> dict[str, Any]:
+    return {RENAMED.get(field, field): value for field, value in changes.items()}
+
+
 async def create(session: AsyncSession, changes: dict[str, Any], zone: ZoneInfo) -> int:
     """Insert a portfolio with the validated `changes`; its id."""
     await validate(session, changes)
     now = utcnow()
-    values = {**_column_changes(changes, zone), "created_at": now, "updated_at": now}
+    values = {**_by_column(_column_changes(changes, zone)), "created_at": now, "updated_at": now}
     if changes.get("slug"):
         inserted = await repository.insert_unless_slug_taken(
             session, {**values, "slug": changes["slug"]}
@@ -113,12 +115,13 @@ async def create(session: AsyncSession, changes: dict[str, Any], zone: ZoneInfo)
 
 async def update(
     session: AsyncSession, portfolio_id: int, changes: dict[str, Any], zone: ZoneInfo
-) -> None:
+) -> FieldChanges:
     """Apply the validated `changes` to the portfolio (404 if there is none; locked until the
-    request commits); an empty slug is generated again from the title."""
+    request commits); an empty slug is generated again from the title. Returns what changed."""
     portfolio = await repository.get(session, portfolio_id, for_update=True)
     await validate(session, changes, portfolio.id)
-    apply_changes(portfolio, _column_changes(changes, zone), {})
+    old_slug = portfolio.slug
+    changed = apply_changes(portfolio, _column_changes(changes, zone), RENAMED)
     if "slug" in changes and not changes["slug"]:
         await _with_free_slug(
             session,
@@ -129,9 +132,21 @@ async def update(
         if "slug" in changes:
             portfolio.slug = changes["slug"]
         await repository.flush(session)  # any unique violation is the client's 400
-    await repository.replace_sets(session, portfolio.id, changes, created=False)
+    if portfolio.slug != old_slug:
+        changed["slug"] = (old_slug, portfolio.slug)
+    replaced = await repository.replace_sets(session, portfolio.id, changes, created=False)
+    for name, old_ids in replaced.items():
+        if old_ids != changes[name]:
+            changed[name] = (old_ids, changes[name])
+    return changed
 
 
-async def delete(session: AsyncSession, portfolio_id: int) -> None:
-    """Delete the portfolio with its links and meta (never its media), or 404."""
-    await repository.delete(session, await repository.get(session, portfolio_id, for_update=True))
+async def locked(session: AsyncSession, portfolio_id: int) -> Portfolio:
+    """The portfolio, locked for a delete, or 404."""
+    return await repository.get(session, portfolio_id, for_update=True)
+
+
+async def delete(session: AsyncSession, portfolio: Portfolio) -> None:
+    """Delete the portfolio with its links and meta (never its media)."""
+    await repository.delete(session, portfolio)
+    await repository.flush(session)

@@ -77,5 +77,7 @@ async def replace_tag(
 
 
 @router.delete("/api/tags/{id}", status_code=204, summary="Delete a tag; portfolios drop it")
-async def delete_tag(session: SessionDep, _caller: TagDelete, id: PathId) -> None:
-    await tags.delete(session, id)
+async def delete_tag(
+    session: SessionDep, url_for: UrlForDep, _caller: TagDelete, id: PathId
+) -> None:
+    await tags.delete(session, id, url_for)

@@ -5,4 +5,4 @@ from app.named.service import NamedService
 from app.tags.read_model import tag_payload
 from app.tags.repository import TagRepository
 
-tags: NamedService[Tag] = NamedService(TagRepository(), tag_payload)
+tags: NamedService[Tag] = NamedService("tag", TagRepository(), tag_payload)

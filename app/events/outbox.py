@@ -1,0 +1,127 @@
+"""Recording a change event in the transaction of the change: a rolled-back change leaves no
+event, and a committed one is in the database before the client hears of it (API.md, "Change
+events and webhooks"). The workers deliver it; the request only inserts one row."""
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.common.crud import json_text
+from app.db import after_commit
+from app.jobs.wakeup import wake_local_workers
+from app.models import Event
+from app.models.base import utcnow
+
+KINDS = ("portfolio", "link", "meta", "employer", "tag", "media")
+ACTIONS = ("created", "updated", "deleted")
+# Every type a webhook endpoint can ask for (restored, purged, reordered, variants_ready and
+# import.completed arrive with the trash, media and import features).
+TYPES = (
+    *(f"{kind}.{action}" for kind in KINDS for action in ACTIONS),
+    *(f"{kind}.{action}" for kind in KINDS for action in ("restored", "purged")),
+    "portfolio.reordered",
+    "link.reordered",
+    "media.variants_ready",
+    "import.completed",
+    "webhook.ping",
+    "webhook.deactivated",
+)
+CHILD_KINDS = frozenset({"link", "meta"})
+
+_ACTOR = "event_actor"
+_WAKES = "event_wakes_workers"
+_INSERT = insert(Event)
+
+Data = bytes | str | Mapping[str, Any]
+
+
+def act_as(session: AsyncSession, user_id: int, username: str) -> None:
+    """The user whose request this session serves: the `actor` of its events."""
+    session.info[_ACTOR] = ({"id": user_id, "username": username}, "api")
+
+
+def act_via(session: AsyncSession, via: str) -> None:
+    """Writes that no API user made: `"cli"`, `"worker"` or `"import"` (actor `null`)."""
+    session.info[_ACTOR] = (None, via)
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def timestamp_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the microsecond."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _data_text(data: Data, portfolio_id: int | None) -> str:
+    """The object's JSON as the staff API answered it, spliced rather than parsed again (it is an
+    object this service wrote); a child also names its portfolio."""
+    text = data.decode() if isinstance(data, bytes) else data
+    if not isinstance(text, str):
+        text = json_text(text)
+    if portfolio_id is None:
+        return text
+    opening = text[:-1].rstrip()
+    separator = "" if opening == "{" else ","
+    return f'{opening}{separator}"portfolio_id":{int(portfolio_id)}}}'
+
+
+async def record(
+    session: AsyncSession,
+    type: str,
+    data: Data,
+    *,
+    portfolio_id: int | None = None,
+    changed: Iterable[str] | None = None,
+    endpoint_id: int | None = None,
+) -> str:
+    """Add the event to the session's transaction; its id. `changed` only for updates."""
+    actor, via = session.info.get(_ACTOR, (None, "cli"))
+    event_id = new_event_id()
+    now = utcnow()
+    head = {"id": event_id, "type": type, "timestamp": timestamp_text(now), "actor": actor}
+    tail = f',"changed":{json.dumps(list(changed))}' if changed is not None else ""
+    body = (
+        f'{json_text(head)[:-1]},"via":{json.dumps(via)},'
+        f'"data":{_data_text(data, portfolio_id)}{tail}}}'
+    )
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT,
+        {"id": event_id, "type": type, "created_at": now, "body": body, "endpoint_id": endpoint_id},
+    )
+    if not session.info.get(_WAKES):
+        session.info[_WAKES] = True
+        after_commit(session, wake_local_workers)
+    return event_id
+
+
+async def created(
+    session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
+) -> str:
+    return await record(session, f"{kind}.created", data, portfolio_id=portfolio_id)
+
+
+async def updated(
+    session: AsyncSession,
+    kind: str,
+    data: Data,
+    changed: Iterable[str],
+    portfolio_id: int | None = None,
+) -> str:
+    return await record(
+        session, f"{kind}.updated", data, portfolio_id=portfolio_id, changed=changed
+    )
+
+
+async def deleted(
+    session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
+) -> str:
+    """`data` is the object as it was, read in the transaction before it was deleted."""
+    return await record(session, f"{kind}.deleted", data, portfolio_id=portfolio_id)
