@@ -36,6 +36,7 @@ from app.portfolios.router import router as portfolios_router
 from app.settings import Settings, get_settings
 from app.tags.router import router as tags_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 API_DESCRIPTION = """
 The portfolio section of the website: portfolios, their links, employers, tags, gallery
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         auth_router,
         users_router,
+        webhooks_router,
         health_router,
         metrics_router,
     ):

@@ -22,8 +22,8 @@ from app.common.routing import raise_deferred_body_error, set_body_gate
 from app.common.sql import Prepared
 from app.common.workers import BoundedPool
 from app.db import SessionDep
-from app.events.outbox import act_as
 from app.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied, raises
+from app.events.outbox import act_as
 from app.models import ApiToken, User
 
 KEYWORDS = (b"token", b"bearer")

@@ -80,8 +80,11 @@ async def record(
     portfolio_id: int | None = None,
     changed: Iterable[str] | None = None,
     endpoint_id: int | None = None,
-) -> str:
-    """Add the event to the session's transaction; its id. `changed` only for updates."""
+    dispatched: bool = False,
+) -> tuple[int, str]:
+    """Add the event to the session's transaction: its `seq` and id. `changed` only for
+    updates; `endpoint_id` for an event meant for one endpoint only, and `dispatched` for one
+    whose deliveries the caller makes itself."""
     actor, via = session.info.get(_ACTOR, (None, "cli"))
     event_id = new_event_id()
     now = utcnow()
@@ -92,20 +95,27 @@ async def record(
         f'"data":{_data_text(data, portfolio_id)}{tail}}}'
     )
     connection = await session.connection()
-    await connection.execute(
+    inserted = await connection.execute(
         _INSERT,
-        {"id": event_id, "type": type, "created_at": now, "body": body, "endpoint_id": endpoint_id},
+        {
+            "id": event_id,
+            "type": type,
+            "created_at": now,
+            "body": body,
+            "endpoint_id": endpoint_id,
+            "dispatched": dispatched,
+        },
     )
     if not session.info.get(_WAKES):
         session.info[_WAKES] = True
         after_commit(session, wake_local_workers)
-    return event_id
+    return inserted.inserted_primary_key[0], event_id
 
 
 async def created(
     session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
 ) -> str:
-    return await record(session, f"{kind}.created", data, portfolio_id=portfolio_id)
+    return (await record(session, f"{kind}.created", data, portfolio_id=portfolio_id))[1]
 
 
 async def updated(
@@ -115,13 +125,14 @@ async def updated(
     changed: Iterable[str],
     portfolio_id: int | None = None,
 ) -> str:
-    return await record(
+    _seq, event_id = await record(
         session, f"{kind}.updated", data, portfolio_id=portfolio_id, changed=changed
     )
+    return event_id
 
 
 async def deleted(
     session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
 ) -> str:
     """`data` is the object as it was, read in the transaction before it was deleted."""
-    return await record(session, f"{kind}.deleted", data, portfolio_id=portfolio_id)
+    return (await record(session, f"{kind}.deleted", data, portfolio_id=portfolio_id))[1]
