@@ -109,7 +109,8 @@ async def record(
     if not session.info.get(_WAKES):
         session.info[_WAKES] = True
         after_commit(session, wake_local_workers)
-    return inserted.inserted_primary_key[0], event_id
+    seq: int = inserted.inserted_primary_key[0]  # type: ignore[index]
+    return seq, event_id
 
 
 async def created(

@@ -37,7 +37,7 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
             )
         except (socket.gaierror, UnicodeError) as exc:
             raise AddressRefused(f"The host {host!r} does not resolve.") from exc
-        found = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not allow_private and (refused := [a for a in found if not is_public(a)]):
         raise AddressRefused(
             f"The host {host!r} resolves to {refused[0]}, which webhooks may not reach."
