@@ -75,7 +75,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.migrate:
         migrate(argparse.Namespace(revision="head"))
     config = uvicorn.Config(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -149,6 +149,22 @@ def token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(_args: argparse.Namespace) -> int:
+    from app.jobs.running import run_until_signalled
+
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_until_signalled(settings))
+    return 0
+
+
+def jobs_status(args: argparse.Namespace) -> int:
+    from app.jobs.commands import print_status
+
+    asyncio.run(print_status(as_json=args.json))
+    return 0
+
+
 def perms_list(_args: argparse.Namespace) -> int:
     from app.auth.permissions import Permission
 
@@ -211,6 +227,20 @@ def seed(_args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0
+
+
+def _add_job_commands(commands: Any) -> None:
+    parser = commands.add_parser(
+        "worker", help="run background jobs (webhook deliveries, retention) until SIGTERM"
+    )
+    parser.set_defaults(handler=worker)
+    jobs = commands.add_parser("jobs", help="the background job queue")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    parser = jobs_commands.add_parser(
+        "status", help="pending, running and failed per kind, and the oldest pending age"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON document")
+    parser.set_defaults(handler=jobs_status)
 
 
 def _add_seed_command(commands: Any) -> None:
@@ -319,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_account_commands(commands)
     _add_media_commands(commands)
     _add_seed_command(commands)
+    _add_job_commands(commands)
     return parser
 
 

@@ -3,11 +3,12 @@
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.router import router as auth_router
 from app.auth.secrets import password_pool
@@ -24,6 +25,7 @@ from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.jobs.running import jobs_in_process
 from app.links.router import router as links_router
 from app.media.router import router as media_router
 from app.media.service import image_pool
@@ -65,7 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     try:
-        async with observing_pools(app.state):
+        async with observing_pools(app.state), _jobs(app, engine):
             yield
     finally:
         app.state.image_pool.shutdown()
@@ -73,6 +75,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.storage.aclose()
         await engine.dispose()
         tracing.flush()
+
+
+def _jobs(app: FastAPI, engine: AsyncEngine) -> AbstractAsyncContextManager[None]:
+    """The in-process worker of `portfolio-api serve` (unless RUN_WORKER=false)."""
+    settings: Settings = app.state.settings
+    if getattr(app.state, "serves_jobs", False) and settings.run_worker:
+        return jobs_in_process(engine, settings)
+    return nullcontext()
+
+
+def create_served_app() -> FastAPI:
+    """The application `portfolio-api serve` runs: it also works through background jobs."""
+    app = create_app()
+    app.state.serves_jobs = True
+    return app
 
 
 def install_media_serving(app: FastAPI, settings: Settings) -> None:
