@@ -40,9 +40,12 @@ async def validate(
     errors.raise_if_any()
 
 
-async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = ()) -> str:
-    """The first of `slug`, `slug-2`, ... neither stored nor already `tried` (a concurrent
-    request may hold an uncommitted one that this transaction cannot see).
+async def free_slug(
+    session: AsyncSession, title: str, tried: Collection[str] = (), own: str | None = None
+) -> str:
+    """The first of `slug`, `slug-2`, ... neither stored (other than `own`, the slug of the
+    portfolio being updated) nor already `tried` (a concurrent request may hold an uncommitted
+    one that this transaction cannot see).
 
     Probed through the unique index: the slug alone first (most titles give a free one),
     then the series a batch at a time. A `LIKE 'slug-%'` would read the whole table, since no
@@ -51,7 +54,7 @@ async def free_slug(session: AsyncSession, title: str, tried: Collection[str] = 
     start, count = 1, 1
     while True:
         candidates = numbered(base, start, count)
-        stored = await repository.taken_slugs(session, candidates)
+        stored = await repository.taken_slugs(session, candidates) - {own}
         free = first_free(candidates, {*stored, *tried})
         if free is not None:
             return free
@@ -64,13 +67,16 @@ def in_zone(value: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 async def _with_free_slug(
-    session: AsyncSession, title: str, attempt: Callable[[str], Awaitable[T | None]]
+    session: AsyncSession,
+    title: str,
+    attempt: Callable[[str], Awaitable[T | None]],
+    own: str | None = None,
 ) -> T:
     """`attempt` with the first free slug for `title`; while it answers None (a concurrent
     request took that slug meanwhile), again with the next free one."""
     tried: set[str] = set()
     for _attempt in range(SLUG_ATTEMPTS):
-        slug = await free_slug(session, title, tried)
+        slug = await free_slug(session, title, tried, own)
         done = await attempt(slug)
         if done is not None:
             return done
@@ -127,6 +133,7 @@ async def update(
             session,
             portfolio.title,
             lambda slug: repository.flush_with_slug(session, portfolio, slug),
+            own=old_slug,
         )
     else:
         if "slug" in changes:

@@ -140,8 +140,8 @@ async def test_a_slug_taken_after_validation_is_a_400_or_a_retry(admin_client, m
     real_free_slug = service.free_slug
     handed_out = []
 
-    async def stale_then_real(session, title, tried=()):
-        slug = "taken" if not handed_out else await real_free_slug(session, title, tried)
+    async def stale_then_real(session, title, tried=(), own=None):
+        slug = "taken" if not handed_out else await real_free_slug(session, title, tried, own)
         handed_out.append(slug)
         return slug
 
