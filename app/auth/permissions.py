@@ -28,6 +28,10 @@ class Permission(IntEnum):
     MEDIA_VIEW = 1102
     MEDIA_UPDATE = 1103
     MEDIA_DELETE = 1104
+    WEBHOOK_CREATE = 4501
+    WEBHOOK_VIEW = 4502
+    WEBHOOK_UPDATE = 4503
+    WEBHOOK_DELETE = 4504
 
     @property
     def label(self) -> str:
