@@ -158,9 +158,7 @@ async def test_retry_after_on_503_is_honoured(app, committed, worker_for):
         worker_for()
         await create_tags(app, committed, 1)
         await receiver.wait_for(1)
-        [delivery] = await until(
-            lambda: _attempted(app, hook.id)
-        )
+        [delivery] = await until(lambda: _attempted(app, hook.id))
     wait = (delivery.next_attempt_at - delivery.updated_at).total_seconds()
     assert delivery.status == "pending"
     assert 119 <= wait <= 121
