@@ -17,7 +17,7 @@ from app.settings import Settings
 from app.webhooks import addresses, repository
 from app.webhooks.read_model import delivery_payload, webhook_payload
 from app.webhooks.schemas import host_and_port
-from app.webhooks.secrets import new_secret
+from app.webhooks.signing import new_secret
 
 PING = "webhook.ping"
 
