@@ -121,3 +121,35 @@ async def create_row(app: FastAPI, model: type[Any], **fields: Any) -> Any:
         session.add(row)
         await session.commit()
         return row
+
+
+async def create_webhook(app: FastAPI, **fields: Any) -> Any:
+    """A webhook endpoint row (every event type, active, a fresh secret unless given)."""
+    from app.models import WebhookEndpoint
+    from app.webhooks.signing import new_secret
+
+    fields.setdefault("url", "https://example.com/hooks")
+    fields.setdefault("secret", new_secret())
+    return await create_row(app, WebhookEndpoint, **fields)
+
+
+async def create_webhook_delivery(app: FastAPI, endpoint_id: int, **fields: Any) -> Any:
+    """A delivery to the endpoint of an event of its own (already dispatched), by default
+    pending and due now."""
+    from app.models import Event, WebhookDelivery
+
+    event_type = fields.setdefault("type", "portfolio.created")
+    event = await create_row(
+        app, Event, id=unique("evt_test"), type=event_type, body="{}", dispatched=True
+    )
+    now = datetime.now(UTC)
+    fields.setdefault("status", "pending")
+    fields.setdefault("next_attempt_at", now if fields["status"] == "pending" else None)
+    return await create_row(
+        app,
+        WebhookDelivery,
+        endpoint_id=endpoint_id,
+        event_seq=event.seq,
+        event_id=event.id,
+        **fields,
+    )
