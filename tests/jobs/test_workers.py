@@ -83,17 +83,20 @@ async def test_a_killed_worker_process_is_taken_over_once_its_lease_runs_out(app
             "WORKER_POLL_INTERVAL": "0.2",
             "LOG_LEVEL": "WARNING",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "worker",
             env=environment,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         try:
-            await receiver.wait_for(1, timeout=20)  # the attempt is under way...
+            await receiver.wait_for(1, within=20)  # the attempt is under way...
         finally:
             process.send_signal(signal.SIGKILL)  # ...when the worker dies
-            process.wait(timeout=10)
+            await process.wait()
         async with app.state.sessionmaker() as session:
             endpoint = await session.get(WebhookEndpoint, hook.id)
             assert endpoint.lease_owner is not None  # left behind, running out
@@ -103,7 +106,7 @@ async def test_a_killed_worker_process_is_taken_over_once_its_lease_runs_out(app
         worker = Worker(app.state.engine, fast(settings, worker_poll_interval=0.2))
         task = asyncio.create_task(worker.run())
         try:
-            received = await receiver.wait_for(2, timeout=15)
+            received = await receiver.wait_for(2, within=15)
 
             async def succeeded():
                 async with app.state.sessionmaker() as session:
@@ -127,7 +130,7 @@ async def test_postgresql_wakes_an_idle_worker_at_once(app, backend, start_worke
         loop = asyncio.get_running_loop()
         committed = loop.time()
         await record_event(app)
-        await receiver.wait_for(1, timeout=5)
+        await receiver.wait_for(1, within=5)
         assert loop.time() - committed < 1.0
 
 
@@ -200,15 +203,20 @@ async def test_jobs_status_counts_per_kind(app, settings):
     assert statuses["test.explode"].failed == 1
     assert statuses["event.dispatch"].pending == 1
 
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "jobs", "status", "--json"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "jobs",
+        "status",
+        "--json",
         env={**os.environ, "DATABASE_URL": settings.database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    assert result.returncode == 0, result.stderr
-    rows = {row["kind"]: row for row in json.loads(result.stdout)}
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    rows = {row["kind"]: row for row in json.loads(stdout)}
     assert rows["test.record"]["pending"] == 1
     assert rows["webhook.delivery"] == {
         "kind": "webhook.delivery",

@@ -46,10 +46,10 @@ class Receiver:
             writer.close()
         await self._server.wait_closed()
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    async def wait_for(self, count: int, within: float = 10.0) -> list[Received]:
         async with self.arrived:
             await asyncio.wait_for(
-                self.arrived.wait_for(lambda: len(self.received) >= count), timeout
+                self.arrived.wait_for(lambda: len(self.received) >= count), within
             )
         return self.received
 

@@ -26,7 +26,7 @@ TAG_UPDATE = 4223
 @pytest.fixture
 async def committed(app, committing_client):
     """Real commits, seen by the workers' own connections; every table emptied afterwards."""
-    yield committing_client
+    return committing_client
 
 
 def fast(settings, **overrides):
@@ -73,9 +73,9 @@ async def deliveries(app, endpoint_id) -> list[WebhookDelivery]:
         return list(found.all())
 
 
-async def until(condition, timeout: float = 10.0, every: float = 0.05):
+async def until(condition, within: float = 10.0, every: float = 0.05):
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         result = await condition()
         if result:
@@ -184,7 +184,8 @@ async def test_410_deactivates_the_endpoint_and_tells_the_others(app, committed,
 
     payload = Webhook(other_hook.secret).verify(notice.body, notice.headers)
     assert payload["type"] == "webhook.deactivated"
-    assert payload["actor"] is None and payload["via"] == "worker"
+    assert payload["actor"] is None
+    assert payload["via"] == "worker"
     assert payload["data"]["id"] == gone_hook.id
     assert payload["data"]["is_active"] is False
     assert payload["data"]["reason"] == "gone"
@@ -253,7 +254,7 @@ async def test_two_workers_deliver_each_of_200_events_once(app, committed, worke
         worker_for(worker_concurrency=2)
         worker_for(worker_concurrency=2)
         for receiver in (first, second):
-            await receiver.wait_for(200, timeout=30)
+            await receiver.wait_for(200, within=30)
         await asyncio.sleep(0.3)
 
         for receiver in (first, second):
