@@ -224,7 +224,8 @@ def test_perms_list_names_every_code(cli):
     output = cli("perms", "list").stdout
     assert "4241  link_create" in output
     assert "1104  media_delete" in output
-    assert len(output.strip().splitlines()) == 24
+    assert "4504  webhook_delete" in output
+    assert len(output.strip().splitlines()) == 28
 
 
 async def password_is(database_url, username, password):
