@@ -66,6 +66,10 @@ async def update(
             raise NotFound()
         await _check_reachable(settings, changes)
     endpoint = await repository.get(session, endpoint_id, for_update=True)
+    if changes.get("is_active") and not endpoint.is_active:
+        # Turned on again: its failures start counting afresh, or the next one would
+        # deactivate it at once.
+        changes = {**changes, "failing_since": None}
     await repository.update(session, endpoint, changes)
     return endpoint
 

@@ -664,3 +664,16 @@ def test_openapi_documents_the_routes(app):
     events = app.openapi()["components"]["schemas"]["WebhookIn"]["properties"]["events"]
     assert "portfolio.*" in events["items"]["enum"]
     assert "webhook.ping" in events["items"]["enum"]
+
+
+async def test_turning_a_deactivated_endpoint_on_again_starts_its_failure_clock_afresh(
+    app, admin_client, db_connection
+):
+    hook = await create_webhook(
+        app, is_active=False, failing_since=datetime.now(UTC) - timedelta(days=6)
+    )
+    response = await admin_client.patch(f"/api/webhooks/{hook.id}", json={"is_active": True})
+    assert response.status_code == 200
+    row = await stored(db_connection, WebhookEndpoint, hook.id)
+    assert row.is_active is True
+    assert row.failing_since is None  # else its next failure would deactivate it at once
