@@ -95,6 +95,9 @@ def live_server(
             "DATABASE_URL": url,
             "MEDIA_ROOT": f"{folder}/media",
             "LOG_LEVEL": "WARNING",
+            # No background worker: benchmarks measure requests, and the fuzzer's webhook
+            # endpoints (any URL it makes up) must receive nothing.
+            "RUN_WORKER": "false",
             **(extra_env or {}),
         }
         _cli(env, "migrate")
