@@ -23,7 +23,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz \
-	lint format clean bench bench-media bench-neighbours bench-api bench-attack
+	lint format clean bench bench-media bench-neighbours bench-api bench-attack bench-webhooks
 
 $(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -97,6 +97,13 @@ bench-neighbours: install
 # A login flood beside a staff reader, and 8 concurrent uploads at the pixel limit (peak memory).
 bench-attack: install
 	$(BIN)/python -m bench.attack
+
+# Webhook deliveries: events/s of one `portfolio-api worker` process into a receiver on loopback
+# (1 and 4 endpoints), and commit-to-delivery latency of writes through the API; PostgreSQL
+# unless DATABASE_URL=sqlite. Writes with and without change events (not run here):
+# $(BIN)/python -m bench.webhooks --compare-with b261c17
+bench-webhooks: install
+	$(BIN)/python -m bench.webhooks
 
 # Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
 # with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.
