@@ -87,16 +87,16 @@ class Worker:
             logger.info("worker %s stopped", self.name)
 
     async def cycle(self) -> float:
-        """One pass over every kind of work; seconds until the next is due."""
-        while await self._dispatch() == DISPATCH_BATCH:
-            pass
+        """One pass over every kind of work; seconds until the next is due (none when a full
+        batch of events was dispatched: more are waiting, while the first ones go out)."""
+        backlog = await self._dispatch() == DISPATCH_BATCH
         await self._start_deliveries()
         await self._start_jobs()
         loop = asyncio.get_running_loop()
         if loop.time() >= self._next_periodic_check:
             self._next_periodic_check = loop.time() + PERIODIC_CHECK_EVERY
             await periodic.run_due(self.sessionmaker, self.settings)
-        return await self._seconds_until_due()
+        return 0.0 if backlog else await self._seconds_until_due()
 
     async def _dispatch(self) -> int:
         async with unit_of_work(self.sessionmaker) as session:
