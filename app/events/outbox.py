@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import json_text
+from app.common.crud import FieldChanges, json_text
 from app.db import after_commit
+from app.history import recorder as history_recorder
 from app.jobs.wakeup import wake_local_workers
 from app.models import Event
 from app.models.base import utcnow
@@ -85,7 +86,7 @@ async def record(
     """Add the event to the session's transaction: its `seq` and id. `changed` only for
     updates; `endpoint_id` for an event meant for one endpoint only, and `dispatched` for one
     whose deliveries the caller makes itself."""
-    actor, via = session.info.get(_ACTOR, (None, "cli"))
+    actor, via = _actor(session)
     event_id = new_event_id()
     now = utcnow()
     head = {"id": event_id, "type": type, "timestamp": timestamp_text(now), "actor": actor}
@@ -113,27 +114,62 @@ async def record(
     return seq, event_id
 
 
-async def created(
-    session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
+def _actor(session: AsyncSession) -> tuple[dict[str, Any] | None, str]:
+    actor: tuple[dict[str, Any] | None, str] = session.info.get(_ACTOR, (None, "cli"))
+    return actor
+
+
+async def _change(
+    session: AsyncSession,
+    kind: str,
+    action: str,
+    object_id: int,
+    data: Data,
+    history: Mapping[str, tuple[Any, Any]],
+    portfolio_id: int | None,
+    changed: Iterable[str] | None = None,
 ) -> str:
-    return (await record(session, f"{kind}.created", data, portfolio_id=portfolio_id))[1]
+    """The event and the history entry of one change to one object."""
+    actor, via = _actor(session)
+    await history_recorder.record(session, actor, via, action, kind, object_id, history)
+    _seq, event_id = await record(
+        session, f"{kind}.{action}", data, portfolio_id=portfolio_id, changed=changed
+    )
+    return event_id
+
+
+async def created(
+    session: AsyncSession,
+    kind: str,
+    object_id: int,
+    data: Data,
+    fields: Mapping[str, Any],
+    portfolio_id: int | None = None,
+) -> str:
+    """`fields`: what the object was created with, by the names a client writes."""
+    history = {field: (None, value) for field, value in fields.items()}
+    return await _change(session, kind, "created", object_id, data, history, portfolio_id)
 
 
 async def updated(
     session: AsyncSession,
     kind: str,
+    object_id: int,
     data: Data,
-    changed: Iterable[str],
+    changed: FieldChanges,
     portfolio_id: int | None = None,
 ) -> str:
-    _seq, event_id = await record(
-        session, f"{kind}.updated", data, portfolio_id=portfolio_id, changed=changed
+    return await _change(
+        session, kind, "updated", object_id, data, changed, portfolio_id, changed=changed
     )
-    return event_id
 
 
 async def deleted(
-    session: AsyncSession, kind: str, data: Data, portfolio_id: int | None = None
+    session: AsyncSession,
+    kind: str,
+    object_id: int,
+    data: Data,
+    portfolio_id: int | None = None,
 ) -> str:
     """`data` is the object as it was, read in the transaction before it was deleted."""
-    return (await record(session, f"{kind}.deleted", data, portfolio_id=portfolio_id))[1]
+    return await _change(session, kind, "deleted", object_id, data, {}, portfolio_id)

@@ -69,9 +69,10 @@ async def list_portfolio_links(
 async def create_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
 ) -> Response:
-    link = await service.create(session, id, payload.model_dump())
+    fields = payload.model_dump()
+    link = await service.create(session, id, fields)
     body = await read_model.one_link(session, link, url_for)
-    await events.created(session, "link", body, portfolio_id=id)
+    await events.created(session, "link", link.id, body, fields, portfolio_id=id)
     return json_response(body, 201)
 
 
@@ -131,7 +132,7 @@ async def _update(
 ) -> Response:
     link, changed = await service.update(session, portfolio_id, id, changes)
     body = await read_model.one_link(session, link, url_for)
-    await events.updated(session, "link", body, changed, portfolio_id=portfolio_id)
+    await events.updated(session, "link", id, body, changed, portfolio_id=portfolio_id)
     return json_response(body)
 
 
@@ -144,4 +145,4 @@ async def delete_portfolio_link(
     link = await service.locked(session, portfolio_id, id)
     body = await read_model.one_link(session, link, url_for)
     await service.delete(session, link)
-    await events.deleted(session, "link", body, portfolio_id=portfolio_id)
+    await events.deleted(session, "link", id, body, portfolio_id=portfolio_id)

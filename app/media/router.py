@@ -70,7 +70,8 @@ async def upload_media(
         session, storage, images, request.app.state.settings, upload, datetime.now(UTC)
     )
     body = loaded_payload(media, url_for)
-    await events.created(session, "media", body)
+    fields = {"name": media.name, "alt": media.alt, "file": media.path}
+    await events.created(session, "media", media.id, body, fields)
     return JSONResponse(body, status_code=201)
 
 
@@ -128,7 +129,7 @@ async def update_media(
 ) -> JSONResponse:
     changed = await service.update_media(session, media, payload.given())
     body = loaded_payload(media, url_for)
-    await events.updated(session, "media", body, changed)
+    await events.updated(session, "media", media.id, body, changed)
     return JSONResponse(body)
 
 
@@ -144,6 +145,6 @@ async def delete_media(
     media: LockedMedia,
     url_for: UrlForDep,
 ) -> None:
-    body = loaded_payload(media, url_for)
+    body, media_id = loaded_payload(media, url_for), media.id
     await service.delete_media(session, storage, media)
-    await events.deleted(session, "media", body)
+    await events.deleted(session, "media", media_id, body)

@@ -38,7 +38,7 @@ async def _update(
 ) -> JSONResponse:
     item, changed = await service.update(session, portfolio_id, id, changes)
     body = await read_model.one_meta_item(session, item, url_for)
-    await events.updated(session, "meta", body, changed, portfolio_id=portfolio_id)
+    await events.updated(session, "meta", id, body, changed, portfolio_id=portfolio_id)
     return JSONResponse(body)
 
 
@@ -81,9 +81,10 @@ async def create_portfolio_meta(
     portfolio_id: PathId,
     payload: MetaIn,
 ) -> JSONResponse:
-    item = await service.create(session, portfolio_id, payload.model_dump())
+    fields = payload.model_dump()
+    item = await service.create(session, portfolio_id, fields)
     body = await read_model.one_meta_item(session, item, url_for)
-    await events.created(session, "meta", body, portfolio_id=portfolio_id)
+    await events.created(session, "meta", item.id, body, fields, portfolio_id=portfolio_id)
     return JSONResponse(body, 201)
 
 
@@ -143,4 +144,4 @@ async def delete_portfolio_meta(
     item = await service.locked(session, portfolio_id, id)
     body = await read_model.one_meta_item(session, item, url_for)
     await service.delete(session, item)
-    await events.deleted(session, "meta", body, portfolio_id=portfolio_id)
+    await events.deleted(session, "meta", id, body, portfolio_id=portfolio_id)

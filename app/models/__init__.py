@@ -2,6 +2,7 @@
 
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
 from app.models.events import Event, Job, JobSchedule, WebhookDelivery, WebhookEndpoint
+from app.models.history import HistoryEntry
 from app.models.media import MediaFile, MediaThumbnail, UsedMediaName
 from app.models.portfolio import (
     Employer,
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "Employer",
     "Event",
+    "HistoryEntry",
     "IdMixin",
     "Job",
     "JobSchedule",

@@ -68,7 +68,7 @@ class NamedService(Generic[M]):
         self, session: AsyncSession, changes: dict[str, Any], url_for: UrlFor
     ) -> dict[str, Any]:
         payload = await self._payload(session, await self.add(session, changes), url_for)
-        await events.created(session, self.kind, payload)
+        await events.created(session, self.kind, payload["id"], payload, changes)
         return payload
 
     async def update(
@@ -80,14 +80,14 @@ class NamedService(Generic[M]):
         changed = apply_changes(row, changes, RENAMED)
         await self.repository.save(session)
         payload = await self._payload(session, row, url_for)
-        await events.updated(session, self.kind, payload, changed)
+        await events.updated(session, self.kind, object_id, payload, changed)
         return payload
 
     async def delete(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> None:
         row = await self.repository.get(session, object_id, for_update=True)
         payload = await self._payload(session, row, url_for)
         await self.repository.delete(session, row)
-        await events.deleted(session, self.kind, payload)
+        await events.deleted(session, self.kind, object_id, payload)
 
     async def _payload(self, session: AsyncSession, row: M, url_for: UrlFor) -> dict[str, Any]:
         return (await self.payloads(session, [row], url_for))[0]

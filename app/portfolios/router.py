@@ -82,9 +82,10 @@ async def create_portfolio(
     payload: PortfolioIn,
 ) -> Response:
     zone = request.app.state.settings.zone
-    portfolio_id = await service.create(session, payload.model_dump(), zone)
+    fields = payload.model_dump()
+    portfolio_id = await service.create(session, fields, zone)
     body = await read_model.one_portfolio(session, portfolio_id, url_for)
-    await events.created(session, "portfolio", body)
+    await events.created(session, "portfolio", portfolio_id, body, fields)
     return json_response(body, 201)
 
 
@@ -128,7 +129,7 @@ async def _update(
 ) -> Response:
     changed = await service.update(session, id, changes, request.app.state.settings.zone)
     body = await read_model.one_portfolio(session, id, url_for)
-    await events.updated(session, "portfolio", body, changed)
+    await events.updated(session, "portfolio", id, body, changed)
     return json_response(body)
 
 
@@ -143,4 +144,4 @@ async def delete_portfolio(
     portfolio = await service.locked(session, id)
     body = await read_model.one_portfolio(session, id, url_for)
     await service.delete(session, portfolio)
-    await events.deleted(session, "portfolio", body)
+    await events.deleted(session, "portfolio", id, body)
