@@ -123,7 +123,7 @@ async def _change(
     session: AsyncSession,
     kind: str,
     action: str,
-    object_id: int,
+    object_id: int | None,
     data: Data,
     history: Mapping[str, tuple[Any, Any]],
     portfolio_id: int | None,
@@ -173,3 +173,29 @@ async def deleted(
 ) -> str:
     """`data` is the object as it was, read in the transaction before it was deleted."""
     return await _change(session, kind, "deleted", object_id, data, {}, portfolio_id)
+
+
+async def restored(
+    session: AsyncSession, kind: str, object_id: int, data: Data, portfolio_id: int | None = None
+) -> str:
+    """`data` is the object as retrieve shows it once restored."""
+    return await _change(session, kind, "restored", object_id, data, {}, portfolio_id)
+
+
+async def purged(
+    session: AsyncSession, kind: str, object_id: int, portfolio_id: int | None = None
+) -> str:
+    """Gone for good: the event's data is `{"id": N}` (and the portfolio of a child)."""
+    data = {"id": object_id}
+    return await _change(session, kind, "purged", object_id, data, {}, portfolio_id)
+
+
+async def reordered(
+    session: AsyncSession, kind: str, ids: list[int], portfolio_id: int | None = None
+) -> str:
+    """One event and one history entry for a whole reorder: the ids in their new order (the
+    history entry's object is the portfolio whose links were reordered, or none)."""
+    history = {"ids": (None, ids)}
+    return await _change(
+        session, kind, "reordered", portfolio_id, {"ids": ids}, history, portfolio_id
+    )

@@ -31,7 +31,7 @@ async def record(
     via: str,
     action: str,
     kind: str,
-    object_id: int,
+    object_id: int | None,
     changes: Mapping[str, tuple[Any, Any]],
 ) -> None:
     connection = await session.connection()

@@ -24,6 +24,6 @@ class HistoryEntry(IdMixin, Base):
     via: Mapped[str] = mapped_column(String(16))  # api, cli, worker, import
     action: Mapped[str] = mapped_column(String(16))  # created, updated, deleted, ...
     kind: Mapped[str] = mapped_column(String(16))
-    object_id: Mapped[int] = mapped_column(BigInteger)
+    object_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # none: a reorder
     # {field: [old, new]}; id lists for tags and images; {} for delete, restore and purge.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("via", sa.String(length=16), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("object_id", sa.BigInteger(), nullable=False),
+        sa.Column("object_id", sa.BigInteger(), nullable=True),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_history")),
         sqlite_autoincrement=True,
