@@ -118,6 +118,25 @@ async def test_superuser_route(notes_app, notes, method, route):
     assert admitted(await call(client, method, route, admin.headers))
 
 
+@pytest.mark.parametrize(("method", "route"), by_kind(AccessKind.STAFF))
+async def test_staff_route(notes_app, notes, method, route):
+    app, client = notes_app, notes
+    assert (await call(client, method, route)).status_code == 401
+    assert (await call(client, method, route, {"Authorization": "Token bad"})).status_code == 401
+    inactive = await create_caller(app, is_active=False, is_staff=True, permissions=ALL_CODES)
+    assert (await call(client, method, route, inactive.headers)).status_code == 401
+
+    not_staff = await create_caller(app, is_staff=False, permissions=ALL_CODES)
+    response = await call(client, method, route, not_staff.headers)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You do not have permission to perform this action."}
+
+    no_codes = await create_caller(app, is_staff=True)
+    assert admitted(await call(client, method, route, no_codes.headers))
+    admin = await create_caller(app, is_staff=False, is_superuser=True)
+    assert admitted(await call(client, method, route, admin.headers))
+
+
 @pytest.mark.parametrize(("method", "route"), by_kind(AccessKind.ANY_USER))
 async def test_any_user_route(notes_app, notes, method, route):
     app, client = notes_app, notes
@@ -142,5 +161,5 @@ def test_openapi_states_each_routes_access(notes_app):
         else:
             assert operation["security"] == [{"TokenAuth": []}, {"BearerAuth": []}]
             assert {"401"} <= set(operation["responses"])
-        if route.access.kind in (AccessKind.PERMISSION, AccessKind.SUPERUSER):
+        if route.access.kind in (AccessKind.PERMISSION, AccessKind.STAFF, AccessKind.SUPERUSER):
             assert "403" in operation["responses"]

@@ -1,8 +1,9 @@
 """Who is calling, and whether they may: one dependency per kind of route.
 
-Every route depends on exactly one of `public`, `any_active_user`, `require(code)` or
-`superuser` (the router refuses a route that declares none). Each checks access first and only
-then reports a body that failed to parse, in DRF's order: authenticate, authorise, parse.
+Every route depends on exactly one of `public`, `any_active_user`, `any_staff`,
+`require(code)` or `superuser` (the router refuses a route that declares none). Each checks
+access first and only then reports a body that failed to parse, in DRF's order: authenticate,
+authorise, parse.
 """
 
 from collections.abc import Awaitable, Callable
@@ -150,6 +151,8 @@ async def authenticated_user(
 def _allows(rule: AccessRule, principal: Principal) -> bool:
     if rule.kind is AccessKind.SUPERUSER:
         return principal.is_superuser
+    if rule.kind is AccessKind.STAFF:
+        return principal.is_staff or principal.is_superuser
     if rule.kind is AccessKind.PERMISSION:
         assert rule.permission is not None
         return principal.may(rule.permission)
@@ -218,6 +221,17 @@ async def superuser(request: Request, principal: Authenticated) -> Principal:
     return principal
 
 
+@declares_access(AccessRule(AccessKind.STAFF))
+@raises(PermissionDenied)
+async def any_staff(request: Request, principal: Authenticated) -> Principal:
+    """Staff or superuser, whatever codes they hold: a route that shows each caller what their
+    view codes allow (history, the trash) narrows its answer itself."""
+    if not (principal.is_staff or principal.is_superuser):
+        raise PermissionDenied()
+    raise_deferred_body_error(request)
+    return principal
+
+
 @cache
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """The dependency of a code-protected route: staff holding `permission`, or a superuser."""
@@ -234,4 +248,5 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
 
 
 AnyUser = Annotated[Principal, Depends(any_active_user)]
+AnyStaff = Annotated[Principal, Depends(any_staff)]
 Superuser = Annotated[Principal, Depends(superuser)]

@@ -1,4 +1,4 @@
-"""The four kinds of route, and the registry that lets each route declare exactly one.
+"""The five kinds of route, and the registry that lets each route declare exactly one.
 
 The dependencies that check them live in `app.auth.dependencies`; the routing (which refuses a
 route declaring none) and the docs only need to know the kinds, so they live here, in `common`.
@@ -23,6 +23,7 @@ class PermissionCode(Protocol):
 class AccessKind(StrEnum):
     PUBLIC = "public"
     ANY_USER = "any active user"
+    STAFF = "any staff user"
     PERMISSION = "permission code"
     SUPERUSER = "superuser only"
 
@@ -39,6 +40,11 @@ class AccessRule:
             return "**Access:** any active user (`Authorization: Token <key>`)."
         if self.kind is AccessKind.SUPERUSER:
             return "**Access:** superusers only."
+        if self.kind is AccessKind.STAFF:
+            return (
+                "**Access:** any active staff user or superuser; what it shows depends on the "
+                "caller's permission codes."
+            )
         assert self.permission is not None
         return (
             f"**Access:** staff holding permission code **{self.permission.value}** "
