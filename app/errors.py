@@ -74,6 +74,15 @@ class ValidationFailed(APIError):
         return self.errors
 
 
+class BadRequest(APIError):
+    """A 400 with a `detail` (a request that cannot be carried out as things stand)."""
+
+    status_code = 400
+    default_detail = "Bad request."
+    description = "Invalid input"
+    openapi_model = BadRequestBody
+
+
 class ParseError(APIError):
     status_code = 400
     default_detail = "Malformed request."

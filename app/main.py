@@ -25,7 +25,9 @@ from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.history.router import router as history_router
 from app.jobs.running import jobs_in_process
+from app.links.reorder import router as links_reorder_router
 from app.links.router import router as links_router
 from app.media.router import router as media_router
 from app.media.service import image_pool
@@ -34,9 +36,11 @@ from app.media.storage import create_storage
 from app.meta.router import router as meta_router
 from app.metrics import RequestMetricsMiddleware, observing_pools
 from app.metrics import router as metrics_router
+from app.portfolios.reorder import router as portfolios_reorder_router
 from app.portfolios.router import router as portfolios_router
 from app.settings import Settings, get_settings
 from app.tags.router import router as tags_router
+from app.trash.router import router as trash_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
 
@@ -119,8 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = create_storage(settings)
     install_error_handlers(app)
     install_docs(app)
-    # Routes are matched in order: the busiest first.
+    # Routes are matched in order: the busiest first, but the literal `reorder` paths before
+    # the `{id}` routes that would also match them.
     for router in (
+        portfolios_reorder_router,
+        links_reorder_router,
         links_router,
         portfolios_router,
         media_router,
@@ -130,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         users_router,
         webhooks_router,
+        trash_router,
+        history_router,
         health_router,
         metrics_router,
     ):

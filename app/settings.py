@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     webhook_deactivate_after: float = Field(default=5 * 24 * 3600, gt=0)
     webhook_secret_overlap: float = Field(default=24 * 3600, ge=0)  # old secret signs this long
     event_retention_days: int = Field(default=30, ge=1)
+    trash_retention_days: int = Field(default=30, ge=1)  # then the workers purge
 
     # Background work: `serve` runs a worker in-process unless RUN_WORKER=false.
     run_worker: bool = True

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from app.models import MediaFile, MediaThumbnail, Portfolio, User
+from app.models import MediaFile, MediaThumbnail, Portfolio, TrashItem, User
 from tests.factories import create_row, create_superuser
 from tests.media import samples
 from tests.media.conftest import stored_files, upload
@@ -124,11 +124,16 @@ async def test_concurrent_deletes_give_one_204_and_updates_never_500(
 
 async def test_ids_are_never_reused(app, racer):
     """What made a second DELETE above reach a new object on SQLite: the newest id, once
-    deleted, went to the next row (INTEGER PRIMARY KEY without AUTOINCREMENT)."""
-    for path, body in [("/api/tags/", {"name": "first"}), ("/api/employers/", {"name": "first"})]:
-        first = (await racer.post(path, json=body)).json()["id"]
+    deleted, went to the next row (INTEGER PRIMARY KEY without AUTOINCREMENT). A deleted
+    object now waits in the trash with its name reserved, so the second one takes another
+    name (re-creating the trashed name is the usual 400)."""
+    for path, kind in [("/api/tags/", "tag"), ("/api/employers/", "employer")]:
+        first = (await racer.post(path, json={"name": "first"})).json()["id"]
         assert (await racer.delete(f"{path}{first}")).status_code == 204
-        second = (await racer.post(path, json=body)).json()["id"]
+        again = await racer.post(path, json={"name": "first"})
+        assert again.status_code == 400
+        assert again.json() == {"name": [f"{kind} with this name already exists."]}
+        second = (await racer.post(path, json={"name": "second"})).json()["id"]
         assert second > first
         assert (await racer.delete(f"{path}{first}")).status_code == 404
 
@@ -223,6 +228,8 @@ async def test_concurrent_uploads_and_deletes_of_one_file_leave_no_orphans(app, 
     async with app.state.engine.connect() as connection:
         keys = set((await connection.execute(select(MediaFile.path))).scalars())
         keys |= set((await connection.execute(select(MediaThumbnail.path))).scalars())
+        for files in (await connection.execute(select(TrashItem.files))).scalars():
+            keys |= set(files)  # a trashed file keeps its bytes until it is purged
         per_file = (
             await connection.execute(
                 select(func.count()).select_from(MediaThumbnail).group_by(MediaThumbnail.file_id)

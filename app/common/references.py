@@ -3,12 +3,12 @@
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import ValidationFailed
-from app.models import MediaFile
+from app.models import MediaFile, TrashReservation
 
 
 def does_not_exist(pk: int) -> str:
@@ -94,19 +94,28 @@ async def check_unique(
     *,
     except_id: int | None = None,
     scope: Any = None,
+    scope_key: Any = None,
 ) -> None:
-    """DRF's UniqueValidator: `"<model> with this <field> already exists."`.
+    """DRF's UniqueValidator: `"<model> with this <field> already exists."`. A value a trashed
+    object holds is taken too (`scope_key`: the value of `scope`'s column, e.g. the portfolio).
 
     A race past this check still ends as the same 400: the database constraint decides, and
     its violation is translated by the error handler.
     """
     table = column.class_.__table__
     id_column = column.class_.id
-    statement = select(id_column).where(column == value).limit(1)
+    live = select(id_column).where(column == value)
     if except_id is not None:
-        statement = statement.where(id_column != except_id)
+        live = live.where(id_column != except_id)
     if scope is not None:
-        statement = statement.where(scope)
+        live = live.where(scope)
+    trashed = select(TrashReservation.item_id).where(
+        TrashReservation.table == table.name,
+        TrashReservation.column == column.key,
+        TrashReservation.scope == ("" if scope_key is None else str(scope_key)),
+        TrashReservation.value == str(value),
+    )
+    statement = union_all(live, trashed)  # each at most one row: both are unique
     if (await session.execute(statement)).first() is not None:
         name = table.info.get("verbose_name", table.name)
         errors.add(column.key, f"{name} with this {column.key} already exists.")

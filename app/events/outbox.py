@@ -86,7 +86,7 @@ async def record(
     """Add the event to the session's transaction: its `seq` and id. `changed` only for
     updates; `endpoint_id` for an event meant for one endpoint only, and `dispatched` for one
     whose deliveries the caller makes itself."""
-    actor, via = _actor(session)
+    actor, via = current_actor(session)
     event_id = new_event_id()
     now = utcnow()
     head = {"id": event_id, "type": type, "timestamp": timestamp_text(now), "actor": actor}
@@ -114,7 +114,8 @@ async def record(
     return seq, event_id
 
 
-def _actor(session: AsyncSession) -> tuple[dict[str, Any] | None, str]:
+def current_actor(session: AsyncSession) -> tuple[dict[str, Any] | None, str]:
+    """Who makes the session's changes (None when no API user does) and through what."""
     actor: tuple[dict[str, Any] | None, str] = session.info.get(_ACTOR, (None, "cli"))
     return actor
 
@@ -130,7 +131,7 @@ async def _change(
     changed: Iterable[str] | None = None,
 ) -> str:
     """The event and the history entry of one change to one object."""
-    actor, via = _actor(session)
+    actor, via = current_actor(session)
     await history_recorder.record(session, actor, via, action, kind, object_id, history)
     _seq, event_id = await record(
         session, f"{kind}.{action}", data, portfolio_id=portfolio_id, changed=changed

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import unit_of_work
+from app.events.outbox import act_via
 from app.models import Event, Job, JobSchedule, WebhookDelivery
 from app.models.base import utcnow
 from app.settings import Settings
@@ -51,13 +52,23 @@ async def retention(session: AsyncSession, settings: Settings) -> None:
         logger.info("retention: deleted %d events and %d deliveries", events, deliveries)
 
 
-TASKS = (Periodic("retention", timedelta(hours=1), retention),)
+async def trash_expiry(session: AsyncSession, settings: Settings) -> None:
+    from app.trash.service import expire  # the trash reads every feature: imported late
+
+    await expire(session, settings)
+
+
+TASKS = (
+    Periodic("retention", timedelta(hours=1), retention),
+    Periodic("trash-expiry", timedelta(hours=1), trash_expiry),
+)
 
 
 async def run_due(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     for task in TASKS:
         if await _take_turn(sessionmaker, task):
             async with unit_of_work(sessionmaker) as session:
+                act_via(session, "worker")
                 await task.run(session, settings)
 
 

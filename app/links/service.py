@@ -9,6 +9,7 @@ from app.common.parents import require_portfolio
 from app.common.references import ErrorCollector, check_images
 from app.links import repository
 from app.models import PortfolioLink
+from app.trash.bin import move_to_trash
 
 
 async def _validate_image(session: AsyncSession, changes: dict[str, Any]) -> None:
@@ -42,4 +43,5 @@ async def locked(session: AsyncSession, portfolio_id: int, link_id: int) -> Port
 
 
 async def delete(session: AsyncSession, link: PortfolioLink) -> None:
-    await repository.delete(session, link)
+    """Into the trash."""
+    await move_to_trash(session, "link", link.id)

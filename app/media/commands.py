@@ -1,4 +1,4 @@
-"""`portfolio-api media gc`: find (and remove) stored files that no row points to."""
+"""`portfolio-api media gc`: find (and remove) stored files that no row or trash item points to."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +8,7 @@ from app.common.commands import CommandError
 from app.db import standalone_session
 from app.media.naming import ROOT_FOLDER
 from app.media.storage import StorageError, create_storage
-from app.models import MediaFile, MediaThumbnail
+from app.models import MediaFile, MediaThumbnail, TrashItem
 from app.settings import get_settings
 
 
@@ -20,6 +20,11 @@ async def collect_garbage(*, delete: bool, min_age: timedelta) -> list[str]:
     async with standalone_session() as session:
         referenced = union_all(select(MediaFile.path), select(MediaThumbnail.path))
         known = set((await session.execute(referenced)).scalars())
+        # A trashed file keeps its bytes until it is purged: restorable, so not garbage.
+        for files in await session.scalars(
+            select(TrashItem.files).where(TrashItem.kind == "media")
+        ):
+            known.update(files)
     cutoff = datetime.now(UTC) - min_age
     try:
         storage = create_storage(get_settings())

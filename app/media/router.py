@@ -139,12 +139,8 @@ async def update_media(
     summary="Delete a file, its thumbnails and every reference to it",
 )
 async def delete_media(
-    session: SessionDep,
-    storage: StorageDep,
-    _caller: MediaDelete,
-    media: LockedMedia,
-    url_for: UrlForDep,
+    session: SessionDep, _caller: MediaDelete, media: LockedMedia, url_for: UrlForDep
 ) -> None:
     body, media_id = loaded_payload(media, url_for), media.id
-    await service.delete_media(session, storage, media)
+    await service.delete_media(session, media)
     await events.deleted(session, "media", media_id, body)

@@ -15,7 +15,7 @@ from app.common.crud import FieldChanges
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.workers import BoundedPool, Busy, cpu_pool
-from app.db import after_commit, on_failure
+from app.db import on_failure
 from app.errors import (
     NotFound,
     PayloadTooLarge,
@@ -32,6 +32,7 @@ from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
 from app.models import MediaFile, MediaThumbnail
 from app.settings import Settings
+from app.trash.bin import move_to_trash
 
 logger = logging.getLogger("app.media")
 
@@ -241,13 +242,8 @@ async def update_media(
     return await repository.update(session, media, changes)
 
 
-async def delete_media(session: AsyncSession, storage: Storage, media: MediaFile) -> None:
-    """Delete the row (references are nulled by the database) and, once committed, the files."""
+async def delete_media(session: AsyncSession, media: MediaFile) -> None:
+    """Into the trash: references to it read as empty until it is restored; its files stay
+    until it is purged."""
     keys = [media.path, *(thumbnail.path for thumbnail in media.thumbnails)]
-    await session.delete(media)
-    await session.flush()
-
-    async def remove_files() -> None:
-        await storage.delete(keys)
-
-    after_commit(session, remove_files)
+    await move_to_trash(session, "media", media.id, files=keys)

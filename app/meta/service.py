@@ -5,13 +5,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import FieldChanges, apply_changes
+from app.common.crud import FieldChanges, apply_changes, get_or_404
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.parents import require_portfolio
 from app.common.references import ErrorCollector, check_files, check_unique
 from app.meta import repository
 from app.models import PortfolioMeta
+from app.trash.bin import move_to_trash
 
 RENAMED = {"value_file": "value_file_id"}
 
@@ -28,6 +29,7 @@ async def validate(
             changes["key"],
             except_id=meta_id,
             scope=PortfolioMeta.portfolio_id == portfolio_id,
+            scope_key=portfolio_id,
         )
     await check_files(session, errors, "value_file", [changes.get("value_file")])
     errors.raise_if_any()
@@ -41,6 +43,11 @@ async def list_page(
     if not rows:  # items found prove the portfolio exists; none might mean it does not
         await require_portfolio(session, portfolio_id)
     return count, rows
+
+
+async def get_any(session: AsyncSession, meta_id: int) -> PortfolioMeta:
+    """The item whatever its portfolio, or 404."""
+    return await get_or_404(session, PortfolioMeta, meta_id)
 
 
 async def get(session: AsyncSession, portfolio_id: int, meta_id: int) -> PortfolioMeta:
@@ -76,5 +83,5 @@ async def locked(session: AsyncSession, portfolio_id: int, meta_id: int) -> Port
 
 
 async def delete(session: AsyncSession, item: PortfolioMeta) -> None:
-    await session.delete(item)
-    await session.flush()
+    """Into the trash."""
+    await move_to_trash(session, "meta", item.id)

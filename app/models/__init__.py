@@ -13,6 +13,7 @@ from app.models.portfolio import (
     portfolio_images,
     portfolio_tags,
 )
+from app.models.trash import TrashItem, TrashReservation
 from app.models.user import ApiToken, LoginFailure, User
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "SearchableMixin",
     "Tag",
     "TimestampMixin",
+    "TrashItem",
+    "TrashReservation",
     "UsedMediaName",
     "User",
     "WebhookDelivery",

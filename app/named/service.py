@@ -16,6 +16,7 @@ from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.named.read_model import Payload
 from app.named.repository import M, NamedRepository
+from app.trash.bin import move_to_trash
 
 RENAMED = {"image": "image_id"}
 
@@ -86,7 +87,7 @@ class NamedService(Generic[M]):
     async def delete(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> None:
         row = await self.repository.get(session, object_id, for_update=True)
         payload = await self._payload(session, row, url_for)
-        await self.repository.delete(session, row)
+        await move_to_trash(session, self.kind, object_id)
         await events.deleted(session, self.kind, object_id, payload)
 
     async def _payload(self, session: AsyncSession, row: M, url_for: UrlFor) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, select
+from sqlalchemy import BindParameter, bindparam, exists, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from app.models import (
     PortfolioLink,
     PortfolioMeta,
     Tag,
+    TrashReservation,
     portfolio_images,
     portfolio_tags,
 )
@@ -156,8 +157,16 @@ async def get(session: AsyncSession, portfolio_id: int, *, for_update: bool = Fa
 
 
 async def taken_slugs(session: AsyncSession, candidates: Sequence[str]) -> set[str]:
-    """Those of `candidates` a portfolio has (probed through the slug's unique index)."""
-    return set(await session.scalars(select(Portfolio.slug).where(Portfolio.slug.in_(candidates))))
+    """Those of `candidates` a portfolio has, or a trashed one keeps (probed through the
+    slug's unique index and the reservations' primary key)."""
+    live = select(Portfolio.slug).where(Portfolio.slug.in_(candidates))
+    trashed = select(TrashReservation.value).where(
+        TrashReservation.table == Portfolio.__tablename__,
+        TrashReservation.column == "slug",
+        TrashReservation.scope == "",
+        TrashReservation.value.in_(candidates),
+    )
+    return set(await session.scalars(union_all(live, trashed)))
 
 
 INSERT_UNLESS_SLUG_TAKEN = {

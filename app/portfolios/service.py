@@ -15,6 +15,7 @@ from app.errors import ValidationFailed
 from app.models import Employer, Portfolio, Tag
 from app.models.base import utcnow
 from app.portfolios import repository
+from app.trash.bin import move_to_trash
 
 T = TypeVar("T")
 RENAMED = {"image": "image_id", "employer": "employer_id"}
@@ -154,6 +155,5 @@ async def locked(session: AsyncSession, portfolio_id: int) -> Portfolio:
 
 
 async def delete(session: AsyncSession, portfolio: Portfolio) -> None:
-    """Delete the portfolio with its links and meta (never its media)."""
-    await repository.delete(session, portfolio)
-    await repository.flush(session)
+    """Into the trash, with its links and meta (never its media)."""
+    await move_to_trash(session, "portfolio", portfolio.id)

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from tests.factories import create_superuser
 from tests.media import samples
 from tests.media.conftest import upload
 
@@ -68,15 +69,25 @@ async def test_retrieve_and_patch(media_client):
     assert refused.json() == {"name": ["This field may not be blank."]}
 
 
-async def test_delete_removes_the_row_the_file_and_its_thumbnails(media_client, media_store):
+async def test_delete_trashes_and_purge_removes_the_row_the_file_and_its_thumbnails(
+    app, media_client, media_store
+):
+    """A delete moves the file to the trash and keeps its bytes, for a restore; the purge does
+    what the delete did before the trash: row, file and thumbnails gone for good."""
     before = await media_store.keys()
     created = (await upload(media_client, samples.photo((300, 200)), "gone.jpg")).json()
     assert len(await media_store.keys() - before) == 5
     response = await media_client.delete(f"/api/media/{created['id']}")
     assert response.status_code == 204
-    assert await media_store.keys() == before
+    assert len(await media_store.keys() - before) == 5
     assert (await media_client.get(f"/api/media/{created['id']}")).status_code == 404
     assert (await media_client.delete(f"/api/media/{created['id']}")).status_code == 404
+    root = (await create_superuser(app)).headers
+    purged = await media_client.delete(f"/api/trash/media/{created['id']}", headers=root)
+    assert purged.status_code == 204
+    assert await media_store.keys() == before
+    gone = await media_client.delete(f"/api/trash/media/{created['id']}", headers=root)
+    assert gone.status_code == 404
 
 
 async def test_uploads_run_concurrently_without_clashes(app, committing_client, media_store):

@@ -1,0 +1,1 @@
+"""The trash (`/api/trash/`): deleted objects kept whole until restored, purged or expired."""

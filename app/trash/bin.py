@@ -1,0 +1,281 @@
+"""Moving an object into the trash and back, by rows: what each kind takes with it, what
+pointed at it, which of its values stay reserved. Knows tables only (every feature's delete
+uses it); reading objects back for the API is app.trash.service's."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadRequest, NotFound
+from app.events.outbox import current_actor
+from app.models import (
+    Base,
+    Employer,
+    MediaFile,
+    MediaThumbnail,
+    Portfolio,
+    PortfolioLink,
+    PortfolioMeta,
+    Tag,
+    TrashItem,
+    TrashReservation,
+    portfolio_images,
+    portfolio_tags,
+)
+from app.models.base import UTCDateTime, utcnow
+
+
+def _table(model: Any) -> Table:
+    table: Table = model if isinstance(model, Table) else model.__table__
+    return table
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Rows of `table` whose `column` is the object's id go with it."""
+
+    table: Table
+    column: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    table: Table
+    label: str
+    unique: tuple[str, ...] = ()
+    scope: str | None = None  # the column a unique value is unique within (meta: portfolio)
+    parent: str | None = None  # the column naming the portfolio of a child
+    takes: tuple[Taken, ...] = ()
+    # References to the object that the database empties when it goes (ON DELETE SET NULL).
+    referenced_by: tuple[Taken, ...] = field(default_factory=tuple)
+
+
+def _media_references() -> tuple[Taken, ...]:
+    return (
+        Taken(_table(Portfolio), "image_id"),
+        Taken(_table(PortfolioLink), "image_id"),
+        Taken(_table(Employer), "image_id"),
+        Taken(_table(Tag), "image_id"),
+        Taken(_table(PortfolioMeta), "value_file_id"),
+    )
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "portfolio",
+            _table(Portfolio),
+            "title",
+            unique=("title", "slug"),
+            takes=(
+                Taken(_table(PortfolioLink), "portfolio_id"),
+                Taken(_table(PortfolioMeta), "portfolio_id"),
+                Taken(portfolio_tags, "portfolio_id"),
+                Taken(portfolio_images, "portfolio_id"),
+            ),
+        ),
+        Kind("link", _table(PortfolioLink), "name", parent="portfolio_id"),
+        Kind(
+            "meta",
+            _table(PortfolioMeta),
+            "key",
+            unique=("key",),
+            scope="portfolio_id",
+            parent="portfolio_id",
+        ),
+        Kind(
+            "employer",
+            _table(Employer),
+            "name",
+            unique=("name",),
+            referenced_by=(Taken(_table(Portfolio), "employer_id"),),
+        ),
+        Kind(
+            "tag", _table(Tag), "name", unique=("name",), takes=(Taken(portfolio_tags, "tag_id"),)
+        ),
+        Kind(
+            "media",
+            _table(MediaFile),
+            "name",
+            takes=(
+                Taken(_table(MediaThumbnail), "file_id"),
+                Taken(portfolio_images, "media_id"),
+            ),
+            referenced_by=_media_references(),
+        ),
+    )
+}
+
+
+def _stored(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _loaded(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: datetime.fromisoformat(value)
+        if value is not None and isinstance(table.c[name].type, UTCDateTime)
+        else value
+        for name, value in row.items()
+    }
+
+
+async def _rows(session: AsyncSession, table: Table, condition: Any) -> list[dict[str, Any]]:
+    found = await session.execute(select(table).where(condition))
+    return [{key: _stored(value) for key, value in row.items()} for row in found.mappings()]
+
+
+async def move_to_trash(
+    session: AsyncSession, kind_name: str, object_id: int, files: Sequence[str] = ()
+) -> TrashItem:
+    """Take the (locked) object and what goes with it out of the live tables, into the trash,
+    deleted by the session's actor. Objects of it the session holds are forgotten."""
+    kind = KINDS[kind_name]
+    actor, _via = current_actor(session)
+    found = await _rows(session, kind.table, kind.table.c.id == object_id)
+    if not found:
+        raise NotFound()
+    row = found[0]
+    rows = {kind.table.name: [row]}
+    for taken in kind.takes:
+        rows.setdefault(taken.table.name, []).extend(
+            await _rows(session, taken.table, taken.table.c[taken.column] == object_id)
+        )
+    repairs = []
+    for reference in kind.referenced_by:
+        table = reference.table
+        ids = await session.scalars(
+            select(table.c.id).where(table.c[reference.column] == object_id)
+        )
+        repairs += [[table.name, reference.column, row_id] for row_id in ids]
+    item = TrashItem(
+        kind=kind.name,
+        object_id=object_id,
+        label=str(row[kind.label])[:500],
+        parent_id=row[kind.parent] if kind.parent else None,
+        rows=rows,
+        repairs=repairs,
+        files=list(files),
+        deleted_at=utcnow(),
+        deleted_by_id=actor["id"] if actor else None,
+        deleted_by_username=actor["username"] if actor else None,
+    )
+    session.add(item)
+    await session.flush()
+    scope = str(row[kind.scope]) if kind.scope else ""
+    for column in kind.unique:
+        session.add(
+            TrashReservation(
+                table=kind.table.name,
+                column=column,
+                scope=scope,
+                value=str(row[column]),
+                item_id=item.id,
+            )
+        )
+    # The database takes what goes with it (ON DELETE CASCADE) and empties references to it.
+    await session.execute(delete(kind.table).where(kind.table.c.id == object_id))
+    for held in list(session.identity_map.values()):
+        if (
+            getattr(held, "__table__", None) is kind.table
+            and getattr(held, "id", None) == object_id
+        ):
+            session.expunge(held)
+    return item
+
+
+async def locked_item(session: AsyncSession, kind_name: str, object_id: int) -> TrashItem:
+    if kind_name not in KINDS:
+        raise NotFound()
+    item = await session.scalar(
+        select(TrashItem)
+        .where(TrashItem.kind == kind_name, TrashItem.object_id == object_id)
+        .with_for_update()
+    )
+    if item is None:
+        raise NotFound()
+    return item
+
+
+async def _exists(session: AsyncSession, table: Table, row_id: Any) -> bool:
+    found = await session.execute(select(table.c.id).where(table.c.id == row_id))
+    return found.first() is not None
+
+
+async def _references_resolve(session: AsyncSession, table: Table, row: dict[str, Any]) -> bool:
+    """Whether every object a row points at is live (a tag or image purged meanwhile is not)."""
+    for foreign_key in table.foreign_keys:
+        value = row.get(foreign_key.parent.name)
+        if value is not None and not await _exists(session, foreign_key.column.table, value):
+            return False
+    return True
+
+
+async def put_back(session: AsyncSession, item: TrashItem) -> None:
+    """The object's rows back in the live tables, with their ids; what it pointed at that is gone
+    meanwhile stays out (or is emptied), and references to it that nobody changed come back."""
+    kind = KINDS[item.kind]
+    parent_gone = kind.parent is not None and item.parent_id is not None
+    if parent_gone and not await _exists(session, _table(Portfolio), item.parent_id):
+        raise BadRequest(f"Restore portfolio {item.parent_id} first.")
+    await _free_reservations(session, item)
+    tables = Base.metadata.tables
+    for table_name, rows in item.rows.items():
+        table = tables[table_name]
+        for stored in rows:
+            row = _loaded(table, stored)
+            if table is kind.table:
+                row = await _without_missing_media(session, table, row)
+            elif not await _references_resolve(session, table, row):
+                continue
+            await session.execute(insert(table).values(row))
+    for table_name, column, row_id in item.repairs:
+        table = tables[table_name]
+        await session.execute(
+            update(table)
+            .where(and_(table.c.id == row_id, table.c[column].is_(None)))
+            .values({column: item.object_id})
+        )
+    await session.delete(item)
+    await session.flush()
+
+
+async def _without_missing_media(
+    session: AsyncSession, table: Table, row: dict[str, Any]
+) -> dict[str, Any]:
+    """The object's own references to images or employers purged meanwhile read as empty."""
+    for foreign_key in table.foreign_keys:
+        name = foreign_key.parent.name
+        dangling = row.get(name) is not None and foreign_key.parent.nullable
+        if dangling and not await _exists(session, foreign_key.column.table, row[name]):
+            row = {**row, name: None}
+    return row
+
+
+async def _free_reservations(session: AsyncSession, item: TrashItem) -> None:
+    await session.execute(delete(TrashReservation).where(TrashReservation.item_id == item.id))
+
+
+async def purge(session: AsyncSession, item: TrashItem) -> list[str]:
+    """Gone for good (a portfolio with its trashed links and meta); the storage keys to remove
+    once this commits."""
+    files = list(item.files)
+    await _free_reservations(session, item)
+    await session.delete(item)
+    if item.kind == "portfolio":
+        children = await session.scalars(
+            select(TrashItem).where(
+                TrashItem.kind.in_(("link", "meta")), TrashItem.parent_id == item.object_id
+            )
+        )
+        for child in children:
+            await _free_reservations(session, child)
+            await session.delete(child)
+    await session.flush()
+    return files
