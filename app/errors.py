@@ -126,6 +126,12 @@ class MethodNotAllowed(APIError):
         super().__init__(f'Method "{method}" not allowed.', headers)
 
 
+class PreconditionFailed(APIError):
+    status_code = 412
+    default_detail = "The object changed since you read it."
+    description = "The object changed since it was read (If-Match)"
+
+
 class PayloadTooLarge(APIError):
     status_code = 413
     default_detail = "Request body is too large."

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
+from app.common.etags import IfMatchHeader, if_match_documented, tag_documented, tagged
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -55,49 +56,79 @@ async def list_employers(
 
 
 @router.post(
-    "/api/employers/", status_code=201, response_model=EmployerOut, summary="Create an employer"
+    "/api/employers/",
+    status_code=201,
+    response_model=EmployerOut,
+    responses=tag_documented(201),
+    summary="Create an employer",
 )
 async def create_employer(
     session: SessionDep, url_for: UrlForDep, _caller: EmployerCreate, payload: EmployerIn
 ) -> JSONResponse:
-    return JSONResponse(await employers.create(session, payload.model_dump(), url_for), 201)
+    return tagged(JSONResponse(await employers.create(session, payload.model_dump(), url_for), 201))
 
 
-@router.get("/api/employers/{id}", response_model=EmployerOut, summary="Retrieve an employer")
+@router.get(
+    "/api/employers/{id}",
+    response_model=EmployerOut,
+    responses=tag_documented(),
+    summary="Retrieve an employer",
+)
 async def get_employer(
     session: SessionDep, url_for: UrlForDep, _caller: EmployerView, id: PathId
 ) -> JSONResponse:
-    return JSONResponse(await employers.get(session, id, url_for))
+    return tagged(JSONResponse(await employers.get(session, id, url_for)))
 
 
-@router.patch("/api/employers/{id}", response_model=EmployerOut, summary="Update an employer")
+@router.patch(
+    "/api/employers/{id}",
+    response_model=EmployerOut,
+    responses=if_match_documented(),
+    summary="Update an employer",
+)
 async def update_employer(
     session: SessionDep,
     url_for: UrlForDep,
     _caller: EmployerUpdate,
     id: PathId,
     payload: EmployerPatch,
+    if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    return JSONResponse(await employers.update(session, id, payload.given(), url_for))
+    return tagged(
+        JSONResponse(await employers.update(session, id, payload.given(), url_for, if_match))
+    )
 
 
-@router.put("/api/employers/{id}", response_model=EmployerOut, summary="Replace an employer")
+@router.put(
+    "/api/employers/{id}",
+    response_model=EmployerOut,
+    responses=if_match_documented(),
+    summary="Replace an employer",
+)
 async def replace_employer(
     session: SessionDep,
     url_for: UrlForDep,
     _caller: EmployerUpdate,
     id: PathId,
     payload: EmployerIn,
+    if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    return JSONResponse(await employers.update(session, id, payload.given(), url_for))
+    return tagged(
+        JSONResponse(await employers.update(session, id, payload.given(), url_for, if_match))
+    )
 
 
 @router.delete(
     "/api/employers/{id}",
     status_code=204,
+    responses=if_match_documented(204),
     summary="Delete an employer; its portfolios keep going without one",
 )
 async def delete_employer(
-    session: SessionDep, url_for: UrlForDep, _caller: EmployerDelete, id: PathId
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: EmployerDelete,
+    id: PathId,
+    if_match: IfMatchHeader = None,
 ) -> None:
-    await employers.delete(session, id, url_for)
+    await employers.delete(session, id, url_for, if_match)

@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import json_response, raw_page_response
+from app.common.etags import (
+    IfMatchHeader,
+    as_is,
+    if_match_documented,
+    require_unchanged,
+    tag_documented,
+    tagged,
+)
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -64,6 +72,7 @@ async def list_portfolio_links(
     "/api/portfolios/{id}/links/",
     status_code=201,
     response_model=LinkOut,
+    responses=tag_documented(201),
     summary="Create a link of a portfolio",
 )
 async def create_portfolio_link(
@@ -73,18 +82,19 @@ async def create_portfolio_link(
     link = await service.create(session, id, fields)
     body = await read_model.one_link(session, link, url_for)
     await events.created(session, "link", link.id, body, fields, portfolio_id=id)
-    return json_response(body, 201)
+    return tagged(json_response(body, 201))
 
 
 @router.get(
     "/api/portfolios/{portfolio_id}/links/{id}",
     response_model=LinkOut,
+    responses=tag_documented(),
     summary="Retrieve a link of a portfolio",
 )
 async def get_portfolio_link(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, portfolio_id: PathId, id: PathId
 ) -> Response:
-    return json_response(await read_model.get_link(session, id, portfolio_id, url_for))
+    return tagged(json_response(await read_model.get_link(session, id, portfolio_id, url_for)))
 
 
 @router.get("/api/portfolios/links/{id}", response_model=LinkOut, include_in_schema=False)
@@ -92,12 +102,13 @@ async def get_link_by_id(
     session: SessionDep, url_for: UrlForDep, _caller: LinkView, id: PathId
 ) -> Response:
     """The form the retrieve-link seed's example uses; an alias of the route above."""
-    return json_response(await read_model.get_link(session, id, None, url_for))
+    return tagged(json_response(await read_model.get_link(session, id, None, url_for)))
 
 
 @router.patch(
     "/api/portfolios/{portfolio_id}/links/{id}",
     response_model=LinkOut,
+    responses=if_match_documented(),
     summary="Update a link: only the fields given change",
 )
 async def update_portfolio_link(
@@ -107,13 +118,15 @@ async def update_portfolio_link(
     portfolio_id: PathId,
     id: PathId,
     payload: LinkPatch,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return await _update(session, url_for, portfolio_id, id, payload.given())
+    return await _update(session, url_for, portfolio_id, id, payload.given(), if_match)
 
 
 @router.put(
     "/api/portfolios/{portfolio_id}/links/{id}",
     response_model=LinkOut,
+    responses=if_match_documented(),
     summary="Replace a link",
 )
 async def replace_portfolio_link(
@@ -123,26 +136,44 @@ async def replace_portfolio_link(
     portfolio_id: PathId,
     id: PathId,
     payload: LinkIn,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return await _update(session, url_for, portfolio_id, id, payload.given())
+    return await _update(session, url_for, portfolio_id, id, payload.given(), if_match)
 
 
 async def _update(
-    session: AsyncSession, url_for: MediaUrls, portfolio_id: int, id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    url_for: MediaUrls,
+    portfolio_id: int,
+    id: int,
+    changes: dict[str, Any],
+    if_match: str | None,
 ) -> Response:
+    if if_match is not None:
+        locked = await service.locked(session, portfolio_id, id)
+        await require_unchanged(if_match, lambda: read_model.one_link(session, locked, url_for))
     link, changed = await service.update(session, portfolio_id, id, changes)
     body = await read_model.one_link(session, link, url_for)
     await events.updated(session, "link", id, body, changed, portfolio_id=portfolio_id)
-    return json_response(body)
+    return tagged(json_response(body))
 
 
 @router.delete(
-    "/api/portfolios/{portfolio_id}/links/{id}", status_code=204, summary="Delete a link"
+    "/api/portfolios/{portfolio_id}/links/{id}",
+    status_code=204,
+    responses=if_match_documented(204),
+    summary="Delete a link (into the trash)",
 )
 async def delete_portfolio_link(
-    session: SessionDep, url_for: UrlForDep, _caller: LinkDelete, portfolio_id: PathId, id: PathId
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: LinkDelete,
+    portfolio_id: PathId,
+    id: PathId,
+    if_match: IfMatchHeader = None,
 ) -> None:
     link = await service.locked(session, portfolio_id, id)
     body = await read_model.one_link(session, link, url_for)
+    await require_unchanged(if_match, lambda: as_is(body))
     await service.delete(session, link)
     await events.deleted(session, "link", id, body, portfolio_id=portfolio_id)

@@ -10,6 +10,14 @@ from pydantic import BeforeValidator
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
+from app.common.etags import (
+    IfMatchHeader,
+    as_is,
+    if_match_documented,
+    require_unchanged,
+    tag_documented,
+    tagged,
+)
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -46,7 +54,10 @@ MediaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS,
     "/api/media/",
     status_code=201,
     response_model=MediaFileOut,
-    responses=openapi_responses([PayloadTooLarge, UnsupportedMediaType, ServerBusy]),
+    responses={
+        **openapi_responses([PayloadTooLarge, UnsupportedMediaType, ServerBusy]),
+        **tag_documented(201),
+    },
     summary="Upload a file; images get inspected and four thumbnails",
 )
 async def upload_media(
@@ -72,7 +83,7 @@ async def upload_media(
     body = loaded_payload(media, url_for)
     fields = {"name": media.name, "alt": media.alt, "file": media.path}
     await events.created(session, "media", media.id, body, fields)
-    return JSONResponse(body, status_code=201)
+    return tagged(JSONResponse(body, status_code=201))
 
 
 @router.get("/api/media/", response_model=Page[MediaFileOut], summary="List media files")
@@ -110,14 +121,20 @@ TargetMedia = Annotated[MediaFile, Depends(_media_or_404)]
 LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
 
 
-@router.get("/api/media/{media_id}", response_model=MediaFileOut, summary="Retrieve a media file")
+@router.get(
+    "/api/media/{media_id}",
+    response_model=MediaFileOut,
+    responses=tag_documented(),
+    summary="Retrieve a media file",
+)
 async def get_media(_caller: MediaView, media: TargetMedia, url_for: UrlForDep) -> JSONResponse:
-    return JSONResponse(loaded_payload(media, url_for))
+    return tagged(JSONResponse(loaded_payload(media, url_for)))
 
 
 @router.patch(
     "/api/media/{media_id}",
     response_model=MediaFileOut,
+    responses=if_match_documented(),
     summary="Rename a file or change its alt text",
 )
 async def update_media(
@@ -126,21 +143,29 @@ async def update_media(
     media: LockedMedia,
     url_for: UrlForDep,
     payload: MediaPatch,
+    if_match: IfMatchHeader = None,
 ) -> JSONResponse:
+    await require_unchanged(if_match, lambda: as_is(loaded_payload(media, url_for)))
     changed = await service.update_media(session, media, payload.given())
     body = loaded_payload(media, url_for)
     await events.updated(session, "media", media.id, body, changed)
-    return JSONResponse(body)
+    return tagged(JSONResponse(body))
 
 
 @router.delete(
     "/api/media/{media_id}",
     status_code=204,
-    summary="Delete a file, its thumbnails and every reference to it",
+    responses=if_match_documented(204),
+    summary="Delete a file: into the trash, its references empty until it is restored",
 )
 async def delete_media(
-    session: SessionDep, _caller: MediaDelete, media: LockedMedia, url_for: UrlForDep
+    session: SessionDep,
+    _caller: MediaDelete,
+    media: LockedMedia,
+    url_for: UrlForDep,
+    if_match: IfMatchHeader = None,
 ) -> None:
     body, media_id = loaded_payload(media, url_for), media.id
+    await require_unchanged(if_match, lambda: as_is(body))
     await service.delete_media(session, media)
     await events.deleted(session, "media", media_id, body)

@@ -3,12 +3,20 @@
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
+from app.common.etags import (
+    IfMatchHeader,
+    as_is,
+    if_match_documented,
+    require_unchanged,
+    tag_documented,
+    tagged,
+)
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -34,12 +42,22 @@ MetaOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, 
 
 
 async def _update(
-    session: AsyncSession, url_for: UrlFor, portfolio_id: int, id: int, changes: dict[str, Any]
-) -> JSONResponse:
+    session: AsyncSession,
+    url_for: UrlFor,
+    portfolio_id: int,
+    id: int,
+    changes: dict[str, Any],
+    if_match: str | None,
+) -> Response:
+    if if_match is not None:
+        locked = await service.locked(session, portfolio_id, id)
+        await require_unchanged(
+            if_match, lambda: read_model.one_meta_item(session, locked, url_for)
+        )
     item, changed = await service.update(session, portfolio_id, id, changes)
     body = await read_model.one_meta_item(session, item, url_for)
     await events.updated(session, "meta", id, body, changed, portfolio_id=portfolio_id)
-    return JSONResponse(body)
+    return tagged(JSONResponse(body))
 
 
 @router.get(
@@ -72,6 +90,7 @@ async def list_portfolio_meta(
     "/api/portfolios/{portfolio_id}/meta/",
     status_code=201,
     response_model=MetaItemOut,
+    responses=tag_documented(201),
     summary="Add a meta item to a portfolio",
 )
 async def create_portfolio_meta(
@@ -85,27 +104,26 @@ async def create_portfolio_meta(
     item = await service.create(session, portfolio_id, fields)
     body = await read_model.one_meta_item(session, item, url_for)
     await events.created(session, "meta", item.id, body, fields, portfolio_id=portfolio_id)
-    return JSONResponse(body, 201)
+    return tagged(JSONResponse(body, 201))
 
 
 @router.get(
     "/api/portfolios/{portfolio_id}/meta/{id}",
     response_model=MetaItemOut,
+    responses=tag_documented(),
     summary="Retrieve a meta item",
 )
 async def get_portfolio_meta(
     session: SessionDep, url_for: UrlForDep, _caller: MetaView, portfolio_id: PathId, id: PathId
-) -> JSONResponse:
-    return JSONResponse(
-        await read_model.one_meta_item(
-            session, await service.get(session, portfolio_id, id), url_for
-        )
-    )
+) -> Response:
+    item = await service.get(session, portfolio_id, id)
+    return tagged(JSONResponse(await read_model.one_meta_item(session, item, url_for)))
 
 
 @router.patch(
     "/api/portfolios/{portfolio_id}/meta/{id}",
     response_model=MetaItemOut,
+    responses=if_match_documented(),
     summary="Update a meta item",
 )
 async def update_portfolio_meta(
@@ -115,13 +133,15 @@ async def update_portfolio_meta(
     portfolio_id: PathId,
     id: PathId,
     payload: MetaPatch,
-) -> JSONResponse:
-    return await _update(session, url_for, portfolio_id, id, payload.given())
+    if_match: IfMatchHeader = None,
+) -> Response:
+    return await _update(session, url_for, portfolio_id, id, payload.given(), if_match)
 
 
 @router.put(
     "/api/portfolios/{portfolio_id}/meta/{id}",
     response_model=MetaItemOut,
+    responses=if_match_documented(),
     summary="Replace a meta item",
 )
 async def replace_portfolio_meta(
@@ -131,17 +151,27 @@ async def replace_portfolio_meta(
     portfolio_id: PathId,
     id: PathId,
     payload: MetaIn,
-) -> JSONResponse:
-    return await _update(session, url_for, portfolio_id, id, payload.given())
+    if_match: IfMatchHeader = None,
+) -> Response:
+    return await _update(session, url_for, portfolio_id, id, payload.given(), if_match)
 
 
 @router.delete(
-    "/api/portfolios/{portfolio_id}/meta/{id}", status_code=204, summary="Delete a meta item"
+    "/api/portfolios/{portfolio_id}/meta/{id}",
+    status_code=204,
+    responses=if_match_documented(204),
+    summary="Delete a meta item (into the trash)",
 )
 async def delete_portfolio_meta(
-    session: SessionDep, url_for: UrlForDep, _caller: MetaDelete, portfolio_id: PathId, id: PathId
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: MetaDelete,
+    portfolio_id: PathId,
+    id: PathId,
+    if_match: IfMatchHeader = None,
 ) -> None:
     item = await service.locked(session, portfolio_id, id)
     body = await read_model.one_meta_item(session, item, url_for)
+    await require_unchanged(if_match, lambda: as_is(body))
     await service.delete(session, item)
     await events.deleted(session, "meta", id, body, portfolio_id=portfolio_id)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.common.crud import apply_changes, with_timestamps
+from app.common.etags import as_is, require_unchanged
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.references import ErrorCollector, check_images, check_unique
@@ -73,10 +74,16 @@ class NamedService(Generic[M]):
         return payload
 
     async def update(
-        self, session: AsyncSession, object_id: int, changes: dict[str, Any], url_for: UrlFor
+        self,
+        session: AsyncSession,
+        object_id: int,
+        changes: dict[str, Any],
+        url_for: UrlFor,
+        if_match: str | None = None,
     ) -> dict[str, Any]:
         """PATCH and PUT: the row locked first, so the checks see it as it is committed."""
         row = await self.repository.get(session, object_id, for_update=True)
+        await require_unchanged(if_match, lambda: self._payload(session, row, url_for))
         await validate_named(session, self.repository.column("name"), changes, object_id)
         changed = apply_changes(row, changes, RENAMED)
         await self.repository.save(session)
@@ -84,9 +91,13 @@ class NamedService(Generic[M]):
         await events.updated(session, self.kind, object_id, payload, changed)
         return payload
 
-    async def delete(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> None:
+    async def delete(
+        self, session: AsyncSession, object_id: int, url_for: UrlFor, if_match: str | None = None
+    ) -> None:
+        """Into the trash (`if_match`: unless the object changed since it was read)."""
         row = await self.repository.get(session, object_id, for_update=True)
         payload = await self._payload(session, row, url_for)
+        await require_unchanged(if_match, lambda: as_is(payload))
         await move_to_trash(session, self.kind, object_id)
         await events.deleted(session, self.kind, object_id, payload)
 

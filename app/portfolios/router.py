@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import json_response, raw_page_response
+from app.common.etags import (
+    IfMatchHeader,
+    as_is,
+    if_match_documented,
+    require_unchanged,
+    tag_documented,
+    tagged,
+)
 from app.common.filters import CommonFiltersDep
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep
@@ -72,7 +80,11 @@ async def list_portfolios(
 
 
 @router.post(
-    "/api/portfolios/", status_code=201, response_model=PortfolioOut, summary="Create a portfolio"
+    "/api/portfolios/",
+    status_code=201,
+    response_model=PortfolioOut,
+    responses=tag_documented(201),
+    summary="Create a portfolio",
 )
 async def create_portfolio(
     request: Request,
@@ -86,19 +98,25 @@ async def create_portfolio(
     portfolio_id = await service.create(session, fields, zone)
     body = await read_model.one_portfolio(session, portfolio_id, url_for)
     await events.created(session, "portfolio", portfolio_id, body, fields)
-    return json_response(body, 201)
+    return tagged(json_response(body, 201))
 
 
-@router.get("/api/portfolios/{id}", response_model=PortfolioOut, summary="Retrieve a portfolio")
+@router.get(
+    "/api/portfolios/{id}",
+    response_model=PortfolioOut,
+    responses=tag_documented(),
+    summary="Retrieve a portfolio",
+)
 async def get_portfolio(
     session: SessionDep, url_for: UrlForDep, _caller: PortfolioView, id: PathId
 ) -> Response:
-    return json_response(await read_model.one_portfolio(session, id, url_for))
+    return tagged(json_response(await read_model.one_portfolio(session, id, url_for)))
 
 
 @router.patch(
     "/api/portfolios/{id}",
     response_model=PortfolioOut,
+    responses=if_match_documented(),
     summary="Update a portfolio: only the fields given change",
 )
 async def update_portfolio(
@@ -108,11 +126,17 @@ async def update_portfolio(
     _caller: PortfolioUpdate,
     id: PathId,
     payload: PortfolioPatch,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return await _update(request, session, url_for, id, payload.given())
+    return await _update(request, session, url_for, id, payload.given(), if_match)
 
 
-@router.put("/api/portfolios/{id}", response_model=PortfolioOut, summary="Replace a portfolio")
+@router.put(
+    "/api/portfolios/{id}",
+    response_model=PortfolioOut,
+    responses=if_match_documented(),
+    summary="Replace a portfolio",
+)
 async def replace_portfolio(
     request: Request,
     session: SessionDep,
@@ -120,28 +144,43 @@ async def replace_portfolio(
     _caller: PortfolioUpdate,
     id: PathId,
     payload: PortfolioIn,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return await _update(request, session, url_for, id, payload.given())
+    return await _update(request, session, url_for, id, payload.given(), if_match)
 
 
 async def _update(
-    request: Request, session: AsyncSession, url_for: MediaUrls, id: int, changes: dict[str, Any]
+    request: Request,
+    session: AsyncSession,
+    url_for: MediaUrls,
+    id: int,
+    changes: dict[str, Any],
+    if_match: str | None,
 ) -> Response:
+    if if_match is not None:
+        await service.locked(session, id)
+        await require_unchanged(if_match, lambda: read_model.one_portfolio(session, id, url_for))
     changed = await service.update(session, id, changes, request.app.state.settings.zone)
     body = await read_model.one_portfolio(session, id, url_for)
     await events.updated(session, "portfolio", id, body, changed)
-    return json_response(body)
+    return tagged(json_response(body))
 
 
 @router.delete(
     "/api/portfolios/{id}",
     status_code=204,
-    summary="Delete a portfolio with its links and meta (never its media)",
+    responses=if_match_documented(204),
+    summary="Delete a portfolio with its links and meta (into the trash; never its media)",
 )
 async def delete_portfolio(
-    session: SessionDep, url_for: UrlForDep, _caller: PortfolioDelete, id: PathId
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: PortfolioDelete,
+    id: PathId,
+    if_match: IfMatchHeader = None,
 ) -> None:
     portfolio = await service.locked(session, id)
     body = await read_model.one_portfolio(session, id, url_for)
+    await require_unchanged(if_match, lambda: as_is(body))
     await service.delete(session, portfolio)
     await events.deleted(session, "portfolio", id, body)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.auth.dependencies import Principal, require
 from app.auth.permissions import Permission
 from app.common.crud import page_response
+from app.common.etags import IfMatchHeader, if_match_documented, tag_documented, tagged
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
@@ -48,36 +49,70 @@ async def list_tags(
     return page_response(request, page, count, results)
 
 
-@router.post("/api/tags/", status_code=201, response_model=TagOut, summary="Create a tag")
+@router.post(
+    "/api/tags/",
+    status_code=201,
+    response_model=TagOut,
+    responses=tag_documented(201),
+    summary="Create a tag",
+)
 async def create_tag(
     session: SessionDep, url_for: UrlForDep, _caller: TagCreate, payload: TagIn
 ) -> JSONResponse:
-    return JSONResponse(await tags.create(session, payload.model_dump(), url_for), 201)
+    return tagged(JSONResponse(await tags.create(session, payload.model_dump(), url_for), 201))
 
 
-@router.get("/api/tags/{id}", response_model=TagOut, summary="Retrieve a tag")
+@router.get(
+    "/api/tags/{id}", response_model=TagOut, responses=tag_documented(), summary="Retrieve a tag"
+)
 async def get_tag(
     session: SessionDep, url_for: UrlForDep, _caller: TagView, id: PathId
 ) -> JSONResponse:
-    return JSONResponse(await tags.get(session, id, url_for))
+    return tagged(JSONResponse(await tags.get(session, id, url_for)))
 
 
-@router.patch("/api/tags/{id}", response_model=TagOut, summary="Update a tag")
+@router.patch(
+    "/api/tags/{id}", response_model=TagOut, responses=if_match_documented(), summary="Update a tag"
+)
 async def update_tag(
-    session: SessionDep, url_for: UrlForDep, _caller: TagUpdate, id: PathId, payload: TagPatch
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: TagUpdate,
+    id: PathId,
+    payload: TagPatch,
+    if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    return JSONResponse(await tags.update(session, id, payload.given(), url_for))
+    return tagged(JSONResponse(await tags.update(session, id, payload.given(), url_for, if_match)))
 
 
-@router.put("/api/tags/{id}", response_model=TagOut, summary="Replace a tag")
+@router.put(
+    "/api/tags/{id}",
+    response_model=TagOut,
+    responses=if_match_documented(),
+    summary="Replace a tag",
+)
 async def replace_tag(
-    session: SessionDep, url_for: UrlForDep, _caller: TagUpdate, id: PathId, payload: TagIn
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: TagUpdate,
+    id: PathId,
+    payload: TagIn,
+    if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    return JSONResponse(await tags.update(session, id, payload.given(), url_for))
+    return tagged(JSONResponse(await tags.update(session, id, payload.given(), url_for, if_match)))
 
 
-@router.delete("/api/tags/{id}", status_code=204, summary="Delete a tag; portfolios drop it")
+@router.delete(
+    "/api/tags/{id}",
+    status_code=204,
+    responses=if_match_documented(204),
+    summary="Delete a tag; portfolios drop it",
+)
 async def delete_tag(
-    session: SessionDep, url_for: UrlForDep, _caller: TagDelete, id: PathId
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: TagDelete,
+    id: PathId,
+    if_match: IfMatchHeader = None,
 ) -> None:
-    await tags.delete(session, id, url_for)
+    await tags.delete(session, id, url_for, if_match)

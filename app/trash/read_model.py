@@ -5,12 +5,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.common.schemas import DateTimeOut, drf_datetime
+from app.history.read_model import ActorOut, actor_payload
 from app.models import TrashItem
-
-
-class ActorOut(BaseModel):
-    id: int
-    username: str
 
 
 class TrashItemOut(BaseModel):
@@ -22,13 +18,10 @@ class TrashItemOut(BaseModel):
 
 
 def trash_payload(item: TrashItem) -> dict[str, Any]:
-    deleted_by = None
-    if item.deleted_by_id is not None:
-        deleted_by = {"id": item.deleted_by_id, "username": item.deleted_by_username}
     return {
         "kind": item.kind,
         "id": item.object_id,
         "label": item.label,
         "deleted_at": drf_datetime(item.deleted_at),
-        "deleted_by": deleted_by,
+        "deleted_by": actor_payload(item.deleted_by_id, item.deleted_by_username),
     }

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.auth.dependencies import AnyStaff, Superuser
 from app.common.crud import page_response
+from app.common.etags import tag_documented, tagged
 from app.common.pagination import Page, PageDep
 from app.common.query import PathId
 from app.common.routing import APIRouter
@@ -43,7 +44,7 @@ async def list_trash(
     summary="Restore an object from the trash (the kind's delete code)",
     description="200 with the object as its retrieve route shows it. A link or meta item whose "
     "portfolio is still in the trash: 400 `Restore portfolio N first.`",
-    responses=openapi_responses([BadRequest, NotFound]),
+    responses={**openapi_responses([BadRequest, NotFound]), **tag_documented()},
 )
 async def restore_from_trash(
     session: SessionDep, url_for: UrlForDep, caller: AnyStaff, kind: KindPath, id: PathId
@@ -55,8 +56,8 @@ async def restore_from_trash(
         raise PermissionDenied()
     body: Any = await service.restore(session, kind, id, url_for)
     if isinstance(body, bytes):
-        return Response(body, media_type="application/json")
-    return JSONResponse(body)
+        return tagged(Response(body, media_type="application/json"))
+    return tagged(JSONResponse(body))
 
 
 @router.delete(
