@@ -208,6 +208,15 @@ async def test_an_unknown_foreign_or_repeated_id_changes_nothing(
     assert await recorded_since(db_connection, mark) == ([], [])
 
 
+async def test_a_trashed_link_is_an_unknown_id(admin_client, db_connection, site, links):
+    a, b = links["a"], links["b"]
+    assert (await admin_client.delete(f"/api/portfolios/{site}/links/{b}")).status_code == 204
+    response = await admin_client.post(reorder_path(site), json={"ids": [b, a]})
+    assert response.status_code == 400
+    assert response.json() == {"ids": [f'Invalid pk "{b}" - object does not exist.']}
+    assert (await stored(db_connection))[a][0] == 0
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [

@@ -208,6 +208,15 @@ async def test_an_unknown_or_repeated_id_changes_nothing(
     assert await recorded_since(db_connection, mark) == ([], [])
 
 
+async def test_a_trashed_portfolio_is_an_unknown_id(admin_client, db_connection, portfolios):
+    a, b = portfolios["a"], portfolios["b"]
+    assert (await admin_client.delete(f"/api/portfolios/{b}")).status_code == 204
+    response = await admin_client.post(PATH, json={"ids": [b, a]})
+    assert response.status_code == 400
+    assert response.json() == {"ids": [f'Invalid pk "{b}" - object does not exist.']}
+    assert (await stored(db_connection))[a][0] == 0
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
