@@ -7,7 +7,9 @@ commits is deleted when the module ends.
 
 import asyncio
 import io
+import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from app.demo.data import EMPLOYERS, PORTFOLIOS, TAGS
 from app.models import (
     Base,
     Employer,
+    Event,
+    HistoryEntry,
     MediaFile,
     MediaThumbnail,
     Portfolio,
@@ -60,7 +64,10 @@ def stored_files(root: Path) -> set[str]:
 
 SEEDED_TABLES = {
     model.__table__
-    for model in (Employer, Tag, Portfolio, PortfolioLink, PortfolioMeta, MediaFile, MediaThumbnail)
+    for model in (
+        *(Employer, Tag, Portfolio, PortfolioLink, PortfolioMeta, MediaFile, MediaThumbnail),
+        *(Event, HistoryEntry),
+    )
 } | {portfolio_images, portfolio_tags}
 
 
@@ -225,3 +232,26 @@ def test_seed_refuses_to_run_in_production(monkeypatch, capsys):
     finally:
         get_settings.cache_clear()
     assert "not for production" in capsys.readouterr().err
+
+
+async def test_every_object_seeded_has_its_event_and_history_entry_via_the_cli(seeded, app):
+    async with app.state.engine.connect() as connection:
+        events = (await connection.execute(select(Event.body))).scalars().all()
+        entries = (
+            await connection.execute(
+                select(HistoryEntry.kind, HistoryEntry.via, HistoryEntry.actor_id)
+            )
+        ).all()
+    bodies = [json.loads(body) for body in events]
+
+    def created(kind, label):  # other tests here seed again what they removed: a set
+        return {body["data"][label] for body in bodies if body["type"] == f"{kind}.created"}
+
+    assert created("portfolio", "title") == {portfolio.title for portfolio in PORTFOLIOS}
+    assert created("tag", "name") == set(TAGS)
+    assert created("employer", "name") == {employer.name for employer in EMPLOYERS}
+    assert {(body["actor"], body["via"]) for body in bodies} == {(None, "cli")}
+    assert Counter(kind for kind, _via, _actor in entries) == Counter(
+        body["type"].split(".")[0] for body in bodies
+    )
+    assert {(via, actor) for _kind, via, actor in entries} == {("cli", None)}

@@ -36,13 +36,19 @@ from app.demo.data import (
 from app.demo.images import render
 from app.employers.schemas import EmployerIn
 from app.employers.service import employers
+from app.events import outbox as events
+from app.links import read_model as link_read_model
 from app.links import service as links
 from app.links.schemas import LinkIn
+from app.media.dependencies import MediaUrls
+from app.media.read_model import loaded_payload
 from app.media.service import Upload, create_media, image_pool
 from app.media.storage import Storage, create_storage
+from app.meta import read_model as meta_read_model
 from app.meta import service as meta_items
 from app.meta.schemas import MetaIn
 from app.models import Employer, MediaFile, Portfolio, Tag
+from app.portfolios import read_model as portfolio_read_model
 from app.portfolios import service as portfolios
 from app.portfolios.schemas import PortfolioIn
 from app.settings import Settings
@@ -51,6 +57,8 @@ from app.tags.service import tags
 
 IMAGE_SCALE = 1.0  # pictures at their nominal sizes; the tests draw them smaller
 KINDS = ("employers", "tags", "portfolios")
+
+LOCAL_ORIGIN = "http://127.0.0.1:8000"
 
 
 @dataclass
@@ -99,12 +107,15 @@ class DemoSeeder:
         self.scale = scale
         self.report = SeedReport(settings.media_root.resolve())
         self.images = image_pool(settings)
+        # Absolute URLs in the change events' data: the public address, else `make run`'s.
+        self.url_for = MediaUrls(storage, settings.public_base_url or LOCAL_ORIGIN)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Unit]:
         """One object's unit of work, as a request's: commit at the end, or roll back and
         remove the files stored on the way."""
         async with unit_of_work(self.sessionmaker) as session:
+            events.act_via(session, "cli")  # its events and history: actor null, via cli
             unit = _Unit(session, self.storage)
             yield unit
         self.report.created.update(unit.created)
@@ -118,6 +129,9 @@ class DemoSeeder:
         media = await create_media(
             unit.session, unit.storage, self.images, self.settings, upload, datetime.now(UTC)
         )
+        fields = {"name": media.name, "alt": media.alt, "file": media.path}
+        body = loaded_payload(media, self.url_for)
+        await events.created(unit.session, "media", media.id, body, fields)
         unit.created["media files"] += 1
         unit.created["thumbnails"] += len(media.thumbnails)
         return media
@@ -131,7 +145,7 @@ class DemoSeeder:
             payload = EmployerIn(
                 name=item.name, description=item.description, image=logo.id if logo else None
             )
-            await employers.add(unit.session, payload.model_dump())
+            await employers.create(unit.session, payload.model_dump(), self.url_for)
             unit.created["employers"] += 1
 
     async def tag(self, name: str) -> None:
@@ -139,7 +153,7 @@ class DemoSeeder:
             if await _exists(unit.session, Tag.name, name):
                 self.report.present["tags"] += 1
                 return
-            await tags.add(unit.session, TagIn(name=name).model_dump())
+            await tags.create(unit.session, TagIn(name=name).model_dump(), self.url_for)
             unit.created["tags"] += 1
 
     async def portfolio(self, item: DemoPortfolio, index: int) -> None:
@@ -164,18 +178,28 @@ class DemoSeeder:
                 tags=[tags[name] for name in item.tags if name in tags],
                 images=[picture.id for picture in pictures],
             )
-            portfolio_id = await portfolios.create(
-                session, payload.model_dump(), self.settings.zone
-            )
+            fields = payload.model_dump()
+            portfolio_id = await portfolios.create(session, fields, self.settings.zone)
             for order, link in enumerate(item.links):
                 changes = LinkIn(
                     name=link.name, url=link.url, description=link.description, order=order
                 ).model_dump()
-                await links.create(session, portfolio_id, changes)
+                created = await links.create(session, portfolio_id, changes)
+                link_body = await link_read_model.one_link(session, created, self.url_for)
+                await events.created(
+                    session, "link", created.id, link_body, changes, portfolio_id=portfolio_id
+                )
             meta = [MetaIn(key=key, value_text=value) for key, value in item.meta]
             meta.append(MetaIn(key="og:image", value_file=image.id))
             for entry in meta:
-                await meta_items.create(session, portfolio_id, entry.model_dump())
+                changes = entry.model_dump()
+                added = await meta_items.create(session, portfolio_id, changes)
+                meta_body = await meta_read_model.one_meta_item(session, added, self.url_for)
+                await events.created(
+                    session, "meta", added.id, meta_body, changes, portfolio_id=portfolio_id
+                )
+            body = await portfolio_read_model.one_portfolio(session, portfolio_id, self.url_for)
+            await events.created(session, "portfolio", portfolio_id, body, fields)
             unit.created["portfolios"] += 1
             unit.created["links"] += len(item.links)
             unit.created["meta items"] += len(meta)
