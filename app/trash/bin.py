@@ -208,13 +208,21 @@ async def _exists(session: AsyncSession, table: Table, row_id: Any) -> bool:
     return found.first() is not None
 
 
-async def _references_resolve(session: AsyncSession, table: Table, row: dict[str, Any]) -> bool:
-    """Whether every object a row points at is live (a tag or image purged meanwhile is not)."""
+async def _resolved(
+    session: AsyncSession, table: Table, row: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The row as it can come back: a reference to an object purged meanwhile emptied where
+    the column allows it (a link's image), else None: the row cannot come back (a tag's place
+    in a portfolio whose tag is gone)."""
     for foreign_key in table.foreign_keys:
-        value = row.get(foreign_key.parent.name)
-        if value is not None and not await _exists(session, foreign_key.column.table, value):
-            return False
-    return True
+        name = foreign_key.parent.name
+        value = row.get(name)
+        if value is None or await _exists(session, foreign_key.column.table, value):
+            continue
+        if not foreign_key.parent.nullable:
+            return None
+        row = {**row, name: None}
+    return row
 
 
 async def put_back(session: AsyncSession, item: TrashItem) -> None:
@@ -229,12 +237,9 @@ async def put_back(session: AsyncSession, item: TrashItem) -> None:
     for table_name, rows in item.rows.items():
         table = tables[table_name]
         for stored in rows:
-            row = _loaded(table, stored)
-            if table is kind.table:
-                row = await _without_missing_media(session, table, row)
-            elif not await _references_resolve(session, table, row):
-                continue
-            await session.execute(insert(table).values(row))
+            row = await _resolved(session, table, _loaded(table, stored))
+            if row is not None:
+                await session.execute(insert(table).values(row))
     for table_name, column, row_id in item.repairs:
         table = tables[table_name]
         await session.execute(
@@ -244,18 +249,6 @@ async def put_back(session: AsyncSession, item: TrashItem) -> None:
         )
     await session.delete(item)
     await session.flush()
-
-
-async def _without_missing_media(
-    session: AsyncSession, table: Table, row: dict[str, Any]
-) -> dict[str, Any]:
-    """The object's own references to images or employers purged meanwhile read as empty."""
-    for foreign_key in table.foreign_keys:
-        name = foreign_key.parent.name
-        dangling = row.get(name) is not None and foreign_key.parent.nullable
-        if dangling and not await _exists(session, foreign_key.column.table, row[name]):
-            row = {**row, name: None}
-    return row
 
 
 async def _free_reservations(session: AsyncSession, item: TrashItem) -> None:
