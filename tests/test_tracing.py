@@ -156,14 +156,17 @@ async def test_storage_writes_are_spans_of_the_request(traced_app, exported):
         assert created.status_code == 201, created.text
         finished(exported)
         exported.clear()
-        deleted = await http.delete(
-            f"/api/media/{created.json()['id']}", headers={"X-Request-ID": "delete-1"}
+        # A delete moves the file to the trash, bytes kept; the purge removes them.
+        trashed = await http.delete(f"/api/media/{created.json()['id']}")
+        assert trashed.status_code == 204
+        purged = await http.delete(
+            f"/api/trash/media/{created.json()['id']}", headers={"X-Request-ID": "purge-1"}
         )
-        assert deleted.status_code == 204
+        assert purged.status_code == 204
     spans = finished(exported)
     [delete] = [span for span in spans if span.name == "storage delete"]
     assert delete.attributes is not None
-    assert delete.attributes["request_id"] == "delete-1"
+    assert delete.attributes["request_id"] == "purge-1"
     assert delete.attributes["storage.backend"] == traced_app.state.storage.name
     assert delete.attributes["storage.count"] == 5  # the image and its four thumbnails
     assert server_span(spans) in ancestors(delete, spans)
