@@ -159,6 +159,8 @@ async def test_storage_writes_are_spans_of_the_request(traced_app, exported):
         # A delete moves the file to the trash, bytes kept; the purge removes them.
         trashed = await http.delete(f"/api/media/{created.json()['id']}")
         assert trashed.status_code == 204
+        finished(exported)
+        exported.clear()
         purged = await http.delete(
             f"/api/trash/media/{created.json()['id']}", headers={"X-Request-ID": "purge-1"}
         )
