@@ -25,6 +25,26 @@ def plain(value: Any) -> Any:
     return value
 
 
+def values(
+    actor: Mapping[str, Any] | None,
+    via: str,
+    action: str,
+    kind: str,
+    object_id: int | None,
+    changes: Mapping[str, tuple[Any, Any]],
+) -> dict[str, Any]:
+    """The entry's columns (but `at`, which is the change's time)."""
+    return {
+        "actor_id": actor["id"] if actor else None,
+        "actor_username": actor["username"] if actor else None,
+        "via": via,
+        "action": action,
+        "kind": kind,
+        "object_id": object_id,
+        "changes": {field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
+    }
+
+
 async def record(
     session: AsyncSession,
     actor: Mapping[str, Any] | None,
@@ -35,16 +55,5 @@ async def record(
     changes: Mapping[str, tuple[Any, Any]],
 ) -> None:
     connection = await session.connection()
-    await connection.execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "actor_id": actor["id"] if actor else None,
-            "actor_username": actor["username"] if actor else None,
-            "via": via,
-            "action": action,
-            "kind": kind,
-            "object_id": object_id,
-            "changes": {field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
-        },
-    )
+    entry = values(actor, via, action, kind, object_id, changes)
+    await connection.execute(_INSERT, {"at": utcnow(), **entry})

@@ -498,16 +498,16 @@ class Boom(RuntimeError):
 @pytest.fixture
 def fail_after_recording(monkeypatch):
     """Every event is inserted (and seen in the transaction), then the request fails."""
-    original = outbox_module.record
+    original = outbox_module._change
     seen: list[str] = []
 
-    async def record(session, type, data, **options):
-        seq, _event_id = await original(session, type, data, **options)
-        found = await session.execute(select(Event.type).where(Event.seq == seq))
+    async def change(session, kind, action, *args, **options):
+        event_id = await original(session, kind, action, *args, **options)
+        found = await session.execute(select(Event.type).where(Event.id == event_id))
         seen.append(found.scalar_one())
-        raise Boom(type)
+        raise Boom(f"{kind}.{action}")
 
-    monkeypatch.setattr(outbox_module, "record", record)
+    monkeypatch.setattr(outbox_module, "_change", change)
     return seen
 
 
