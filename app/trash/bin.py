@@ -54,6 +54,11 @@ class Kind:
     # References to the object that the database empties when it goes (ON DELETE SET NULL).
     referenced_by: tuple[Taken, ...] = field(default_factory=tuple)
 
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Where the rows kept for this kind come from."""
+        return (self.table, *(taken.table for taken in self.takes))
+
 
 def _media_references() -> tuple[Taken, ...]:
     return (
@@ -111,6 +116,9 @@ KINDS: dict[str, Kind] = {
         ),
     )
 }
+
+
+_KIND_OF_TABLE = {kind.table.name: kind.name for kind in KINDS.values()}
 
 
 def _stored(value: Any) -> Any:
@@ -204,30 +212,57 @@ async def locked_item(session: AsyncSession, kind_name: str, object_id: int) -> 
 
 
 async def _exists(session: AsyncSession, table: Table, row_id: Any) -> bool:
-    found = await session.execute(select(table.c.id).where(table.c.id == row_id))
+    """Whether the row is live; it then stays so until this transaction ends (FOR KEY SHARE:
+    a concurrent delete of it waits, rather than break the reference restored to it)."""
+    found = await session.execute(
+        select(table.c.id).where(table.c.id == row_id).with_for_update(read=True, key_share=True)
+    )
     return found.first() is not None
 
 
+async def _in_trash(session: AsyncSession, table: Table, object_id: Any) -> TrashItem | None:
+    kind = _KIND_OF_TABLE.get(table.name)
+    if kind is None:
+        return None
+    found: TrashItem | None = await session.scalar(
+        select(TrashItem)
+        .where(TrashItem.kind == kind, TrashItem.object_id == object_id)
+        .with_for_update()
+    )
+    return found
+
+
 async def _resolved(
-    session: AsyncSession, table: Table, row: dict[str, Any]
+    session: AsyncSession, table: Table, stored: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """The row as it can come back: a reference to an object purged meanwhile emptied where
-    the column allows it (a link's image), else None: the row cannot come back (a tag's place
-    in a portfolio whose tag is gone)."""
+    """The row as it can come back. A reference to an object that is not live is emptied where
+    the column allows it (a link's image), else the row stays out (a tag's place in a portfolio
+    that is not live). When that object waits in the trash, it takes the reference along, to
+    set it back on its own restore; when it was purged, the reference is gone."""
+    row = _loaded(table, stored)
     for foreign_key in table.foreign_keys:
         name = foreign_key.parent.name
         value = row.get(name)
         if value is None or await _exists(session, foreign_key.column.table, value):
             continue
+        waiting = await _in_trash(session, foreign_key.column.table, value)
         if not foreign_key.parent.nullable:
+            if waiting is not None:
+                waiting.rows = {
+                    **waiting.rows,
+                    table.name: [*waiting.rows.get(table.name, []), stored],
+                }
             return None
         row = {**row, name: None}
+        if waiting is not None:
+            waiting.repairs = [*waiting.repairs, [table.name, name, row["id"]]]
     return row
 
 
 async def put_back(session: AsyncSession, item: TrashItem) -> None:
-    """The object's rows back in the live tables, with their ids; what it pointed at that is gone
-    meanwhile stays out (or is emptied), and references to it that nobody changed come back."""
+    """The object's rows back in the live tables, with their ids and timestamps; references to it
+    that nobody changed meanwhile come back (without moving the `updated_at` of what they are
+    in: nobody edited those)."""
     kind = KINDS[item.kind]
     parent_gone = kind.parent is not None and item.parent_id is not None
     if parent_gone and not await _exists(session, _table(Portfolio), item.parent_id):
@@ -237,38 +272,60 @@ async def put_back(session: AsyncSession, item: TrashItem) -> None:
     for table_name, rows in item.rows.items():
         table = tables[table_name]
         for stored in rows:
-            row = await _resolved(session, table, _loaded(table, stored))
+            row = await _resolved(session, table, stored)
             if row is not None:
                 await session.execute(insert(table).values(row))
     for table_name, column, row_id in item.repairs:
-        table = tables[table_name]
-        await session.execute(
-            update(table)
-            .where(and_(table.c.id == row_id, table.c[column].is_(None)))
-            .values({column: item.object_id})
-        )
+        await _repair(session, tables[table_name], column, row_id, item.object_id)
     await session.delete(item)
     await session.flush()
+
+
+async def _repair(
+    session: AsyncSession, table: Table, column: str, row_id: int, object_id: int
+) -> None:
+    """Point the row back at the restored object, if nobody changed the reference meanwhile.
+    A row that is in the trash itself gets it in its kept copy, for its own restore."""
+    unchanged = {"updated_at": table.c.updated_at} if "updated_at" in table.c else {}
+    repaired = await session.execute(
+        update(table)
+        .where(and_(table.c.id == row_id, table.c[column].is_(None)))
+        .values({column: object_id, **unchanged})
+    )
+    if repaired.rowcount:  # type: ignore[attr-defined]
+        return
+    holders = [kind.name for kind in KINDS.values() if table in kind.tables]
+    for holder in await session.scalars(
+        select(TrashItem).where(TrashItem.kind.in_(holders)).with_for_update()
+    ):
+        kept = holder.rows.get(table.name, [])
+        if any(row.get("id") == row_id and row.get(column) is None for row in kept):
+            rows = [{**row, column: object_id} if row.get("id") == row_id else row for row in kept]
+            holder.rows = {**holder.rows, table.name: rows}
+            return
 
 
 async def _free_reservations(session: AsyncSession, item: TrashItem) -> None:
     await session.execute(delete(TrashReservation).where(TrashReservation.item_id == item.id))
 
 
-async def purge(session: AsyncSession, item: TrashItem) -> list[str]:
-    """Gone for good (a portfolio with its trashed links and meta); the storage keys to remove
-    once this commits."""
+async def purge(session: AsyncSession, item: TrashItem) -> tuple[list[str], list[TrashItem]]:
+    """Gone for good (a portfolio with its trashed links and meta): the storage keys to remove
+    once this commits, and the children purged with it."""
     files = list(item.files)
     await _free_reservations(session, item)
     await session.delete(item)
+    children: list[TrashItem] = []
     if item.kind == "portfolio":
-        children = await session.scalars(
-            select(TrashItem).where(
-                TrashItem.kind.in_(("link", "meta")), TrashItem.parent_id == item.object_id
+        children = list(
+            await session.scalars(
+                select(TrashItem)
+                .where(TrashItem.kind.in_(("link", "meta")), TrashItem.parent_id == item.object_id)
+                .with_for_update()
             )
         )
         for child in children:
             await _free_reservations(session, child)
             await session.delete(child)
     await session.flush()
-    return files
+    return files, children

@@ -79,8 +79,10 @@ async def purge(session: AsyncSession, storage: Storage, kind: str, object_id: i
 
 async def _purge(session: AsyncSession, storage: Storage, item: TrashItem) -> None:
     kind, object_id, parent_id = item.kind, item.object_id, item.parent_id
-    files = await bin.purge(session, item)
+    files, children = await bin.purge(session, item)
     await events.purged(session, kind, object_id, portfolio_id=parent_id)
+    for child in children:
+        await events.purged(session, child.kind, child.object_id, portfolio_id=object_id)
     if files:
 
         async def remove_files() -> None:
