@@ -72,8 +72,3 @@ async def update(
     changed = apply_changes(link, changes, RENAMED)
     await session.flush()
     return changed
-
-
-async def delete(session: AsyncSession, link: PortfolioLink) -> None:
-    """Deleted when the request's unit of work flushes."""
-    await session.delete(link)

@@ -48,6 +48,3 @@ class NamedRepository(Generic[M]):
 
     async def save(self, session: AsyncSession) -> None:
         await session.flush()
-
-    async def delete(self, session: AsyncSession, row: M) -> None:
-        await session.delete(row)

@@ -233,8 +233,3 @@ async def replace_sets(
                 ],
             )
     return replaced
-
-
-async def delete(session: AsyncSession, portfolio: Portfolio) -> None:
-    """Deleted, with its links and meta, when the request's unit of work flushes."""
-    await session.delete(portfolio)

@@ -14,8 +14,8 @@ from app.employers.service import employers
 from app.events import outbox as events
 from app.links import read_model as link_read_model
 from app.media import service as media_service
+from app.media.dependencies import MediaUrls
 from app.media.read_model import loaded_payload
-from app.media.serialize import UrlFor
 from app.media.storage import Storage, create_storage
 from app.meta import read_model as meta_read_model
 from app.meta import service as meta_service
@@ -47,12 +47,12 @@ async def page(
     return count or 0, list(items)
 
 
-async def retrieve(session: AsyncSession, kind: str, object_id: int, url_for: UrlFor) -> Body:
+async def retrieve(session: AsyncSession, kind: str, object_id: int, url_for: MediaUrls) -> Body:
     """The object's body as its retrieve route answers it."""
     if kind == "portfolio":
-        return await portfolio_read_model.one_portfolio(session, object_id, url_for)  # type: ignore[arg-type]
+        return await portfolio_read_model.one_portfolio(session, object_id, url_for)
     if kind == "link":
-        return await link_read_model.get_link(session, object_id, None, url_for)  # type: ignore[arg-type]
+        return await link_read_model.get_link(session, object_id, None, url_for)
     if kind == "meta":
         item = await meta_service.get_any(session, object_id)
         return await meta_read_model.one_meta_item(session, item, url_for)
@@ -63,7 +63,7 @@ async def retrieve(session: AsyncSession, kind: str, object_id: int, url_for: Ur
     return loaded_payload(await media_service.get_media(session, object_id), url_for)
 
 
-async def restore(session: AsyncSession, kind: str, object_id: int, url_for: UrlFor) -> Body:
+async def restore(session: AsyncSession, kind: str, object_id: int, url_for: MediaUrls) -> Body:
     item = await bin.locked_item(session, kind, object_id)
     parent_id = item.parent_id
     await bin.put_back(session, item)
