@@ -13,6 +13,7 @@ from typing import IO
 from PIL import Image, ImageFile, ImageOps
 
 from app.media.metadata import UnreadableMetadata, strip_location
+from app.media.placeholders import placeholder
 
 # Pillow's own bomb check stays in force (DecompressionBombError past twice this): it guards
 # every open and every later frame or page, while IMAGE_MAX_PIXELS, lower, is checked on the
@@ -70,13 +71,14 @@ class ProcessedImage:
     # The original without its location metadata (re-encoded when its metadata could not be
     # parsed), when it had any; None: keep it as it is.
     cleaned_original: bytes | None = None
+    placeholder: str | None = None  # a ThumbHash of the smallest thumbnail
 
     def close(self) -> None:
         for thumbnail in self.thumbnails:
             thumbnail.file.close()
 
 
-def _pixels_named_in(bomb: Image.DecompressionBombError) -> int:
+def pixels_named_in(bomb: Image.DecompressionBombError) -> int:
     """ "Image size (400000000 pixels) exceeds limit of ..." -> 400000000 (0 if not said)."""
     found = re.search(r"\((\d+) pixels\)", str(bomb))
     return int(found.group(1)) if found else 0
@@ -93,11 +95,11 @@ def process_image(
             if pixels > max_pixels:
                 raise ImageTooLarge(pixels, max_pixels)
             result = ProcessedImage(image.width, image.height, image.mode)
-            result.thumbnails = _render_thumbnails(
+            result.thumbnails, result.placeholder = _render_thumbnails(
                 image, pillow_format, sorted(boxes, reverse=True)
             )
     except Image.DecompressionBombError as bomb:  # past Pillow's own limit, at open
-        raise ImageTooLarge(_pixels_named_in(bomb), max_pixels) from bomb
+        raise ImageTooLarge(pixels_named_in(bomb), max_pixels) from bomb
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImage() from error
     source.seek(0)
@@ -109,8 +111,11 @@ def process_image(
     return result
 
 
-def _render_thumbnails(image: Image.Image, pillow_format: str, boxes: list[int]) -> list[Thumbnail]:
-    """A cascade: the largest thumbnail from the original, each smaller one from the last.
+def _render_thumbnails(
+    image: Image.Image, pillow_format: str, boxes: list[int]
+) -> tuple[list[Thumbnail], str | None]:
+    """A cascade: the largest thumbnail from the original, each smaller one from the last; and
+    the placeholder, from the smallest.
 
     The first step is the only expensive one. It decodes JPEGs at the smallest 1/2^n scale that
     still covers the largest box and applies the EXIF orientation after shrinking, not before.
@@ -130,12 +135,12 @@ def _render_thumbnails(image: Image.Image, pillow_format: str, boxes: list[int])
     current = _resizable(image)
     thumbnails: list[Thumbnail] = []
     try:
-        _render_cascade(image, current, pillow_format, boxes, thumbnails)
+        smallest = _render_cascade(image, current, pillow_format, boxes, thumbnails)
+        return thumbnails, placeholder(smallest) if thumbnails else None
     except BaseException:
         for thumbnail in thumbnails:
             thumbnail.file.close()
         raise
-    return thumbnails
 
 
 def _render_cascade(
@@ -144,7 +149,8 @@ def _render_cascade(
     pillow_format: str,
     boxes: list[int],
     thumbnails: list[Thumbnail],
-) -> None:
+) -> Image.Image:
+    """The thumbnails appended to `thumbnails`; the last (smallest) one's image."""
     for step, box in enumerate(boxes):
         dimensions = fitted(current.size, box)
         if dimensions != current.size:  # resized into a new image: no copy needed first
@@ -155,6 +161,7 @@ def _render_cascade(
         size = encoded.seek(0, io.SEEK_END)
         encoded.seek(0)
         thumbnails.append(Thumbnail(box, encoded, size, *current.size))
+    return current
 
 
 def fitted(size: tuple[int, int], box: int) -> tuple[int, int]:

@@ -1,0 +1,162 @@
+"""Images for the web: WebP and AVIF variants of each thumbnail box, made by a job after the upload
+commits. Pillow work, run in threads (never on the event loop).
+
+A variant is what a browser shows: oriented as the camera held it, in sRGB, alpha kept where the
+source has any, and no metadata at all (no EXIF, no GPS, no colour profile: sRGB is assumed).
+"""
+
+import io
+import tempfile
+from dataclasses import dataclass
+from typing import IO
+
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from app.media.images import (
+    DECODE_BLOCK,
+    SMALL_PIXELS,
+    ImageTooLarge,
+    InvalidImage,
+    fitted,
+    pixels_named_in,
+)
+
+
+@dataclass(frozen=True)
+class VariantFormat:
+    name: str  # as MEDIA_VARIANT_FORMATS and the API spell it
+    pillow_format: str
+    mime_type: str
+    extension: str
+
+
+FORMATS = {
+    "webp": VariantFormat("webp", "WEBP", "image/webp", ".webp"),
+    "avif": VariantFormat("avif", "AVIF", "image/avif", ".avif"),
+}
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How hard the encoders work (README: "Media for the web" gives the measured trade-off)."""
+
+    webp_quality: int = 80
+    avif_quality: int = 60
+    avif_speed: int = 8
+
+    def options(self, variant_format: VariantFormat) -> dict[str, object]:
+        if variant_format.name == "webp":
+            return {"quality": self.webp_quality, "method": 4}
+        return {"quality": self.avif_quality, "speed": self.avif_speed}
+
+
+@dataclass
+class RenderedVariant:
+    box: int
+    format: VariantFormat
+    file: IO[bytes]  # a temporary file, at its start
+    size: int
+    width: int
+    height: int
+
+
+def close_all(variants: list[RenderedVariant]) -> None:
+    for variant in variants:
+        variant.file.close()
+
+
+def render_variants(
+    source: IO[bytes],
+    pillow_format: str,
+    boxes: list[int],
+    formats: list[str],
+    max_pixels: int,
+    encoding: Encoding,
+) -> list[RenderedVariant]:
+    """One variant per box and format, by box then format; the first frame of an animation."""
+    source.seek(0)
+    try:
+        with Image.open(source, formats=[pillow_format]) as image:
+            pixels = image.width * image.height
+            if pixels > max_pixels:
+                raise ImageTooLarge(pixels, max_pixels)
+            web = _web_ready(image, pillow_format, max(boxes))
+    except Image.DecompressionBombError as bomb:
+        raise ImageTooLarge(pixels_named_in(bomb), max_pixels) from bomb
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InvalidImage() from error
+    variants: list[RenderedVariant] = []
+    try:
+        current = web
+        for box in sorted(boxes, reverse=True):  # each box from the last: one costly resize
+            dimensions = fitted(current.size, box)
+            if dimensions != current.size:
+                current = current.resize(dimensions, Image.Resampling.HAMMING, reducing_gap=2.0)
+            for name in formats:
+                variants.append(_encoded(current, box, FORMATS[name], encoding))
+    except BaseException:
+        close_all(variants)
+        raise
+    return sorted(variants, key=lambda variant: (variant.box, variant.format.name))
+
+
+def _web_ready(image: Image.Image, pillow_format: str, largest_box: int) -> Image.Image:
+    """The first frame, decoded (JPEGs at the smallest scale covering the largest box), turned
+    upright, converted to sRGB RGB or RGBA, and stripped of every piece of metadata."""
+    if getattr(image, "is_animated", False):
+        image.seek(0)
+    if pillow_format == "JPEG":
+        image.draft(image.mode, (largest_box, largest_box))
+    if isinstance(image, ImageFile.ImageFile):
+        image.decodermaxblock = DECODE_BLOCK
+    image.load()
+    upright = ImageOps.exif_transpose(image)
+    web = _in_srgb(upright, "RGBA" if _has_alpha(upright) else "RGB")
+    web.info = {}  # no EXIF, XMP, comments or profile survive into an encoder
+    return web
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _in_srgb(image: Image.Image, mode: str) -> Image.Image:
+    """Colours as the embedded profile means them, in sRGB; without one they are taken as
+    sRGB already (a CMYK image without a profile gets Pillow's plain conversion)."""
+    if image.mode in ("I;16", "I"):
+        image = image.point(lambda value: value / 256).convert("L")
+    profile = image.info.get("icc_profile")
+    if profile and image.mode in ("RGB", "RGBA", "CMYK", "L"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+            converted = ImageCms.profileToProfile(
+                image, source, SRGB, outputMode=output_mode, renderingIntent=0
+            )
+            if converted is not None:
+                image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a profile littleCMS cannot read: the colours are used as they are
+    return image if image.mode == mode else image.convert(mode)
+
+
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _encoded(
+    image: Image.Image, box: int, variant_format: VariantFormat, encoding: Encoding
+) -> RenderedVariant:
+    # A real file for large ones: Pillow releases the GIL only when writing to a descriptor.
+    output: IO[bytes] = (
+        tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+        if image.width * image.height > SMALL_PIXELS
+        else io.BytesIO()
+    )
+    try:
+        image.save(output, format=variant_format.pillow_format, **encoding.options(variant_format))
+        size = output.seek(0, io.SEEK_END)
+        output.seek(0)
+    except BaseException:
+        output.close()
+        raise
+    return RenderedVariant(box, variant_format, output, size, image.width, image.height)
