@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # At most Pillow's own limit (89,478,485), which stays in force behind this one.
     image_max_pixels: int = Field(default=40_000_000, ge=1, le=89_478_485)
     thumbnail_sizes: CommaIntList = [64, 128, 512, 1080]
+    # Modern renderings of each thumbnail box, made by a job after the upload (empty: none).
+    media_variant_formats: Annotated[list[Literal["webp", "avif"]], NoDecode] = ["webp", "avif"]
+    media_webp_quality: int = Field(default=80, ge=1, le=100)
+    media_avif_quality: int = Field(default=60, ge=1, le=100)
+    media_avif_speed: int = Field(default=9, ge=0, le=10)  # 0 slowest and smallest, 10 fastest
     # "idle": image and password threads give way at once to any other thread that wakes
     # (Linux); "normal": they share the cores fairly, for hosts with other busy programs.
     cpu_work_priority: Literal["idle", "normal"] = Field(
@@ -141,6 +146,7 @@ class Settings(BaseSettings):
         "metrics_allowed",
         "cors_origins",
         "thumbnail_sizes",
+        "media_variant_formats",
         "webhook_retry_schedule",
         mode="before",
     )

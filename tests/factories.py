@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from app.auth import repository
 from app.auth.permissions import Permission
 from app.auth.secrets import hash_password_sync
-from app.models import MediaFile, MediaThumbnail, User
+from app.models import MediaFile, MediaThumbnail, MediaVariant, User
 
 PASSWORD = "correct horse battery"
 # Hashed once: argon2 is deliberately slow, and most tests never log in.
@@ -72,8 +72,11 @@ async def create_staff(app: FastAPI, *codes: int) -> Caller:
     return await create_caller(app, is_staff=True, permissions=list(codes))
 
 
-async def create_image(app: FastAPI, name: str = "technology", **fields: Any) -> MediaFile:
-    """An image row with its four thumbnails (no bytes on disk: enough for shapes)."""
+async def create_image(
+    app: FastAPI, name: str = "technology", *, variants: bool = True, **fields: Any
+) -> MediaFile:
+    """An image row with its four thumbnails and, unless told not to, their WebP and AVIF
+    variants (no bytes on disk: enough for shapes)."""
     folder = "core_media/2026/01/13"
     stem = unique(name.replace(" ", "_"))
     values: dict[str, Any] = {
@@ -85,6 +88,7 @@ async def create_image(app: FastAPI, name: str = "technology", **fields: Any) ->
         "width": 225,
         "height": 225,
         "mode": "P",
+        "placeholder": "HxgCFIggdZkQU5gyZFXf7/393g==",
         **fields,
     }
     async with app.state.sessionmaker() as session:
@@ -98,6 +102,18 @@ async def create_image(app: FastAPI, name: str = "technology", **fields: Any) ->
                 size=box * 10,
             )
             for box in (64, 128, 512, 1080)
+        ]
+        media.variants = [
+            MediaVariant(
+                box=box,
+                format=extension,
+                path=f"{folder}/thumbnails/{stem}_variant_{box}x{box}.{extension}",
+                width=box,
+                height=box,
+                size=box * 5,
+            )
+            for box in (64, 128, 512, 1080) if variants
+            for extension in ("avif", "webp")
         ]
         session.add(media)
         await session.commit()

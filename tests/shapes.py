@@ -7,6 +7,7 @@ from typing import Any
 SEEDS = Path(__file__).parent / "seeds"
 FILE_EXTRAS = {"mime_type", "alt", "created_at", "updated_at"}  # API.md adds to file objects
 LINK_EXTRAS = {"order"}  # ... and to a link resource
+IMAGE_EXTRAS = {"focal_point", "placeholder", "variants"}  # ... and to image objects
 
 
 def seed(name: str) -> Any:
@@ -21,6 +22,8 @@ def _kind(value: Any) -> str:
 
 
 def _allowed_extras(expected: dict[str, Any], link_resource: bool) -> set[str]:
+    if "thumbnails" in expected:
+        return FILE_EXTRAS | IMAGE_EXTRAS
     if "human_readable_size" in expected:
         return FILE_EXTRAS
     if link_resource and "url" in expected and "created_at" in expected:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from app.common.pagination import PageRequest
 from app.common.sql import AnySelect, Prepared, read
-from app.models import MediaFile, MediaThumbnail
+from app.models import MediaFile, MediaThumbnail, MediaVariant
 
 UNITS = ("B", "KB", "MB", "GB", "TB")
 
@@ -96,14 +96,21 @@ def file_extras(media: Any) -> list[Any]:
     ]  # fmt: skip
 
 
-def media_object_sql(media: Any, thumbnails_json: Any, prefix: Any) -> ColumnElement[Any]:
+def media_object_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
     """`media_payload`: an image object for images, a file object otherwise, NULL for none."""
+    focal_point = case(
+        (media.focal_x.is_(None), null()),
+        else_=func.json_build_object("x", media.focal_x, "y", media.focal_y),
+    )
     image = func.json_build_object(
         *file_json(media, prefix),
         "width", media.width,
         "height", media.height,
         "mode", media.mode,
-        "thumbnails", thumbnails_json,
+        "thumbnails", thumbnails_sql(media, prefix),
+        "focal_point", focal_point,
+        "placeholder", media.placeholder,
+        "variants", variants_sql(media, prefix),
         *file_extras(media),
     )  # fmt: skip
     other = func.json_build_object(*file_json(media, prefix), *file_extras(media))
@@ -128,6 +135,24 @@ def thumbnails_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
     )
 
 
+def variants_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
+    """The `variants` list of one media row, by box then format: a correlated subquery."""
+    variant = aliased(MediaVariant)
+    item = func.json_build_object(
+        "box", variant.box,
+        "format", variant.format,
+        "width", variant.width,
+        "height", variant.height,
+        "f", prefix + variant.url_path,
+        "bytes", variant.size,
+    )  # fmt: skip
+    return (
+        select(json_array(item, variant.box, variant.format))
+        .where(variant.file_id == media.id)
+        .scalar_subquery()
+    )
+
+
 def file_by_id_sql(media_id: Any, prefix: Any) -> ColumnElement[Any]:
     """The file object of `media_id`, without image fields (meta `value_file`)."""
     media = aliased(MediaFile)
@@ -142,7 +167,7 @@ MEDIA_PREFIX = bindparam("media_prefix", type_=Text)
 def embedded_media_sql(prefix: Any) -> tuple[Any, ColumnElement[Any]]:
     """An aliased media table to outer-join, and the file object built from it."""
     media = aliased(MediaFile)
-    return media, media_object_sql(media, thumbnails_sql(media, prefix), prefix)
+    return media, media_object_sql(media, prefix)
 
 
 PAGE_IDS = bindparam("ids", type_=ARRAY(BigInteger))

@@ -3,8 +3,8 @@
 - `FileOut` (a plain file: meta `value_file`) and `MediaFileOut` (a file that, for images, has
   its image fields and thumbnails): the Pydantic models, for OpenAPI.
 - `file_payload` / `media_payload`: the Python builders, from rows with the file columns
-  (`app.media.repository.FILE_COLUMNS`) and, for images, their thumbnails; `loaded_payload`
-  for a file the ORM loaded (or wrote) with its thumbnails.
+  (`app.media.repository.FILE_COLUMNS`) and, for images, their thumbnails and variants;
+  `loaded_payload` for a file the ORM loaded (or wrote) with them.
 - The SQL JSON form, written by PostgreSQL inside the JSON of links and portfolios, is in
   `app.common.json_sql` (`file_by_id_sql`, `media_object_sql`, `embedded_media_sql`): both of
   those packages build on it, and the media endpoints have no database-JSON path.
@@ -42,6 +42,31 @@ class ThumbnailOut(BaseModel):
     size: int = Field(description="Edge of the square box it fits in: 64, 128, 512 or 1080.")
 
 
+class VariantFormat(StrEnum):
+    """A modern image format of the variants (MEDIA_VARIANT_FORMATS)."""
+
+    WEBP = "webp"
+    AVIF = "avif"
+
+
+class VariantOut(BaseModel):
+    """A thumbnail box rendered in a modern format: upright, sRGB, without metadata."""
+
+    box: int = Field(description="Edge of the square box it fits in, as the thumbnails'.")
+    format: VariantFormat
+    width: int
+    height: int
+    f: str = Field(description="Absolute URL of the variant.")
+    bytes: int
+
+
+class FocalPoint(BaseModel):
+    """Where crops should centre, as fractions of the width and height from the top left."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
 class FileOut(BaseModel):
     """A stored file; `value_file` of meta items. Images carry more in `MediaFileOut`."""
 
@@ -58,12 +83,23 @@ class FileOut(BaseModel):
 
 
 class MediaFileOut(FileOut):
-    """`width`, `height`, `mode` and `thumbnails` are present for images only."""
+    """`width`, `height`, `mode`, `thumbnails`, `focal_point`, `placeholder` and `variants` are
+    present for images only."""
 
     width: int = omittable(description="Images only.")
     height: int = omittable(description="Images only.")
     mode: str = omittable(description="Images only: RGB, RGBA, P, L, CMYK...")
     thumbnails: list[ThumbnailOut] = omittable(description="Images only.")
+    focal_point: FocalPoint | None = omittable(description="Images only; null: the centre.")
+    placeholder: str | None = omittable(
+        description="Images only: a ThumbHash (https://evanw.github.io/thumbhash/), standard"
+        " base64; null until computed.",
+        examples=["HxgCFIggdZkQU5gyZFXf7/393g=="],
+    )
+    variants: list[VariantOut] = omittable(
+        description="Images only: each thumbnail box in each of MEDIA_VARIANT_FORMATS, by box"
+        " then format; [] until a job has made them (`media.variants_ready` follows)."
+    )
 
 
 def file_payload(row: Any, url_for: UrlFor) -> dict[str, Any]:
@@ -82,7 +118,13 @@ def file_payload(row: Any, url_for: UrlFor) -> dict[str, Any]:
     }
 
 
-def media_payload(row: Any, thumbnails: Iterable[Any], url_for: UrlFor) -> dict[str, Any]:
+def focal_point(row: Any) -> dict[str, float] | None:
+    return None if row.focal_x is None else {"x": row.focal_x, "y": row.focal_y}
+
+
+def media_payload(
+    row: Any, thumbnails: Iterable[Any], url_for: UrlFor, variants: Iterable[Any] = ()
+) -> dict[str, Any]:
     """The seeds' image object: the file fields, then for images the image fields."""
     payload = file_payload(row, url_for)
     if row.kind != "image":
@@ -99,10 +141,25 @@ def media_payload(row: Any, thumbnails: Iterable[Any], url_for: UrlFor) -> dict[
     payload["thumbnails"] = [
         {"id": thumb.id, "f": url_for(thumb.path), "size": thumb.box} for thumb in thumbnails
     ]
+    payload["focal_point"] = focal_point(row)
+    payload["placeholder"] = row.placeholder
+    payload["variants"] = [
+        {
+            "box": variant.box,
+            "format": variant.format,
+            "width": variant.width,
+            "height": variant.height,
+            "f": url_for(variant.path),
+            "bytes": variant.size,
+        }
+        for variant in variants
+    ]
     payload.update(extras)
     return payload
 
 
 def loaded_payload(media: MediaFile, url_for: UrlFor) -> dict[str, Any]:
-    """`media_payload` of a file loaded with its thumbnails (only images have any)."""
-    return media_payload(media, media.thumbnails if media.kind == "image" else (), url_for)
+    """`media_payload` of a file loaded with its thumbnails and variants (images only)."""
+    if media.kind != "image":
+        return media_payload(media, (), url_for)
+    return media_payload(media, media.thumbnails, url_for, media.variants)

@@ -3,10 +3,10 @@ a file with its thumbnails (locked for a write), the used storage names, and the
 and flush, never commit). Reads select only the columns a response needs; writes stay ORM."""
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from app.common.pagination import PageRequest, fetch_page
 from app.common.sql import AnySelect, read
 from app.media.read_model import MediaType, file_payload, media_payload
 from app.media.serialize import UrlFor
-from app.models import MediaFile, MediaThumbnail, UsedMediaName
+from app.models import MediaFile, MediaThumbnail, MediaVariant, UsedMediaName
 
 ORDERING_FIELDS = ("id", "name", "size", "created_at", "updated_at")
 DEFAULT_ORDER = ("-created_at",)
@@ -34,15 +34,42 @@ FILE_COLUMNS = (
     MediaFile.height,
     MediaFile.mode,
     MediaFile.alt,
+    MediaFile.placeholder,
+    MediaFile.focal_x,
+    MediaFile.focal_y,
     MediaFile.created_at,
     MediaFile.updated_at,
 )
-THUMBNAIL_COLUMNS = (
-    MediaThumbnail.id,
-    MediaThumbnail.file_id,
-    MediaThumbnail.box,
-    MediaThumbnail.path,
-)
+
+
+def _renditions() -> Any:
+    """Thumbnails and variants as one row set (a thumbnail's `format` is NULL), so that a file's
+    image fields come in the query that reads it."""
+    no_format = cast(null(), String).label("format")
+    thumbnails = select(
+        MediaThumbnail.file_id,
+        MediaThumbnail.id,
+        MediaThumbnail.box,
+        no_format,
+        MediaThumbnail.width,
+        MediaThumbnail.height,
+        MediaThumbnail.size,
+        MediaThumbnail.path,
+    )
+    variants = select(
+        MediaVariant.file_id,
+        MediaVariant.id,
+        MediaVariant.box,
+        MediaVariant.format,
+        MediaVariant.width,
+        MediaVariant.height,
+        MediaVariant.size,
+        MediaVariant.path,
+    )
+    return union_all(thumbnails, variants).subquery("rendition")
+
+
+RENDITION = _renditions()
 
 
 RECORD_NAME = {
@@ -65,10 +92,54 @@ async def record_names(session: AsyncSession, keys: list[str]) -> None:
     await session.execute(statement, [{"path": key} for key in keys])
 
 
-class Thumbnail(NamedTuple):
+class Rendition(NamedTuple):
+    """A thumbnail (no `format`) or a variant of an image."""
+
     id: int
     box: int
+    format: str | None
+    width: int
+    height: int
+    size: int
     path: str
+
+
+class Renditions(NamedTuple):
+    thumbnails: list[Rendition]
+    variants: list[Rendition]
+
+
+def _grouped(rows: Iterable[Any]) -> dict[int, Renditions]:
+    """Rows with `rendition_*` columns (NULL id: none), by file, each list by box then format."""
+    grouped: dict[int, Renditions] = defaultdict(lambda: Renditions([], []))
+    for row in rows:
+        if row.rendition_id is None:
+            continue
+        rendition = Rendition(
+            row.rendition_id,
+            row.rendition_box,
+            row.rendition_format,
+            row.rendition_width,
+            row.rendition_height,
+            row.rendition_size,
+            row.rendition_path,
+        )
+        found = grouped[row.rendition_file_id]
+        (found.thumbnails if rendition.format is None else found.variants).append(rendition)
+    for found in grouped.values():
+        found.thumbnails.sort(key=lambda rendition: rendition.box)
+        found.variants.sort(key=lambda rendition: (rendition.box, rendition.format or ""))
+    return grouped
+
+
+NO_RENDITIONS = Renditions([], [])
+
+
+def image_payload(row: Any, renditions: Renditions, url_for: UrlFor) -> dict[str, Any]:
+    return media_payload(row, renditions.thumbnails, url_for, renditions.variants)
+
+
+RENDITION_COLUMNS = tuple(column.label(f"rendition_{column.name}") for column in RENDITION.c)
 
 
 def select_files() -> AnySelect:
@@ -87,57 +158,42 @@ async def list_page(
     return await fetch_page(session, statement, page)
 
 
-async def thumbnails_by_file(
+RENDITIONS_OF_FILES = select(*RENDITION_COLUMNS).where(
+    RENDITION.c.file_id.in_(bindparam("ids", expanding=True))
+)
+
+
+async def renditions_by_file(
     session: AsyncSession, file_ids: Collection[int]
-) -> dict[int, list[Any]]:
+) -> dict[int, Renditions]:
     if not file_ids:
         return {}
-    rows = await session.execute(
-        select(*THUMBNAIL_COLUMNS)
-        .where(MediaThumbnail.file_id.in_(file_ids))
-        .order_by(MediaThumbnail.file_id, MediaThumbnail.box)
-    )
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row.file_id].append(row)
-    return grouped
+    return _grouped(await read(session, RENDITIONS_OF_FILES, {"ids": list(file_ids)}))
 
 
 async def payloads_for_rows(
     session: AsyncSession, rows: list[Any], url_for: UrlFor
 ) -> list[dict[str, Any]]:
-    """File objects for these rows, with their thumbnails in one more query."""
+    """File objects for these rows, with their thumbnails and variants in one more query."""
     images = [row.id for row in rows if row.kind == "image"]
-    thumbnails = await thumbnails_by_file(session, images)
-    return [media_payload(row, thumbnails.get(row.id, ()), url_for) for row in rows]
+    renditions = await renditions_by_file(session, images)
+    return [image_payload(row, renditions.get(row.id, NO_RENDITIONS), url_for) for row in rows]
 
 
-# The files and their thumbnails in one query (a file's row repeats per thumbnail).
-FILES_WITH_THUMBNAILS = (
-    select(
-        *FILE_COLUMNS,
-        MediaThumbnail.id.label("thumbnail_id"),
-        MediaThumbnail.box.label("thumbnail_box"),
-        MediaThumbnail.path.label("thumbnail_path"),
-    )
-    .outerjoin(MediaThumbnail, MediaThumbnail.file_id == MediaFile.id)
+# The files with their thumbnails and variants in one query (a file's row repeats per each).
+FILES_WITH_RENDITIONS = (
+    select(*FILE_COLUMNS, *RENDITION_COLUMNS)
+    .outerjoin(RENDITION, RENDITION.c.file_id == MediaFile.id)
     .where(MediaFile.id.in_(bindparam("ids", expanding=True)))
-    .order_by(MediaFile.id, MediaThumbnail.box)
 )
 
 
-async def _files_with_thumbnails(
+async def _files_with_renditions(
     session: AsyncSession, ids: Collection[int]
-) -> tuple[list[Any], dict[int, list[Any]]]:
-    files: dict[int, Any] = {}
-    thumbnails: dict[int, list[Any]] = defaultdict(list)
-    for row in await read(session, FILES_WITH_THUMBNAILS, {"ids": list(ids)}):
-        files.setdefault(row.id, row)
-        if row.thumbnail_id is not None:
-            thumbnails[row.id].append(
-                Thumbnail(id=row.thumbnail_id, box=row.thumbnail_box, path=row.thumbnail_path)
-            )
-    return list(files.values()), thumbnails
+) -> tuple[list[Any], dict[int, Renditions]]:
+    rows = list(await read(session, FILES_WITH_RENDITIONS, {"ids": list(ids)}))
+    files = {row.id: row for row in rows}
+    return sorted(files.values(), key=lambda row: row.id), _grouped(rows)
 
 
 async def load_media(
@@ -167,9 +223,9 @@ async def load_media_and_files(
     file_wanted = {pk for pk in file_ids if pk is not None}
     if not media_wanted and not file_wanted:
         return {}, {}
-    rows, thumbnails = await _files_with_thumbnails(session, media_wanted | file_wanted)
+    rows, renditions = await _files_with_renditions(session, media_wanted | file_wanted)
     media = {
-        row.id: media_payload(row, thumbnails.get(row.id, ()), url_for)
+        row.id: image_payload(row, renditions.get(row.id, NO_RENDITIONS), url_for)
         for row in rows
         if row.id in media_wanted
     }
@@ -177,14 +233,15 @@ async def load_media_and_files(
     return media, files
 
 
-async def get_with_thumbnails(
+async def get_with_renditions(
     session: AsyncSession, media_id: int, *, for_update: bool = False
 ) -> MediaFile | None:
-    """The file with its thumbnails; a write locks its row (see `crud.get_or_404`)."""
+    """The file with its thumbnails and variants; a write locks its row (see
+    `crud.get_or_404`)."""
     statement = (
         select(MediaFile)
         .where(MediaFile.id == media_id)
-        .options(selectinload(MediaFile.thumbnails))
+        .options(selectinload(MediaFile.thumbnails), selectinload(MediaFile.variants))
     )
     if for_update:
         statement = statement.with_for_update(key_share=True)

@@ -161,6 +161,8 @@ async def create_media(
     )
     if image is not None:
         media.width, media.height, media.mode = image.width, image.height, image.mode
+        media.placeholder = image.placeholder
+        media.variants = []  # made by a job once this commits
         try:
             async with _storage_failures_are_503():
                 media.thumbnails = await _store_thumbnails(
@@ -229,7 +231,7 @@ async def list_page(
 async def get_media(session: AsyncSession, media_id: int, *, for_update: bool = False) -> MediaFile:
     """The file with its thumbnails, or 404. A write passes `for_update`: concurrent writes to
     the file wait their turn (see `crud.get_or_404`)."""
-    media = await repository.get_with_thumbnails(session, media_id, for_update=for_update)
+    media = await repository.get_with_renditions(session, media_id, for_update=for_update)
     if media is None:
         raise NotFound()
     return media

@@ -42,7 +42,7 @@ class Encoding:
 
     webp_quality: int = 80
     avif_quality: int = 60
-    avif_speed: int = 8
+    avif_speed: int = 9
 
     def options(self, variant_format: VariantFormat) -> dict[str, object]:
         if variant_format.name == "webp":
@@ -131,7 +131,11 @@ def _in_srgb(image: Image.Image, mode: str) -> Image.Image:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
             output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
             converted = ImageCms.profileToProfile(
-                image, source, SRGB, outputMode=output_mode, renderingIntent=0
+                image,
+                source,
+                SRGB,
+                outputMode=output_mode,
+                renderingIntent=ImageCms.Intent.PERCEPTUAL,
             )
             if converted is not None:
                 image = converted

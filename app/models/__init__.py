@@ -3,7 +3,7 @@
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
 from app.models.events import Event, Job, JobSchedule, WebhookDelivery, WebhookEndpoint
 from app.models.history import HistoryEntry
-from app.models.media import MediaFile, MediaThumbnail, UsedMediaName
+from app.models.media import MediaFile, MediaThumbnail, MediaVariant, UsedMediaName
 from app.models.portfolio import (
     Employer,
     Portfolio,
@@ -28,6 +28,7 @@ __all__ = [
     "LoginFailure",
     "MediaFile",
     "MediaThumbnail",
+    "MediaVariant",
     "Portfolio",
     "PortfolioLink",
     "PortfolioMeta",

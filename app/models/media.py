@@ -3,7 +3,7 @@
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigIntId, IdMixin, SearchableMixin, TimestampMixin
@@ -40,6 +40,10 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, StoredMixin, Base):
     # The backend holding the file and its thumbnails ("local" or "s3"): storage migrations
     # switch a row once every object of it is copied.
     storage: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    # Images only: a ThumbHash (base64), and where crops should centre (NULL: the middle).
+    placeholder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    focal_x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    focal_y: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     thumbnails: Mapped[list["MediaThumbnail"]] = relationship(
         back_populates="file",
@@ -47,6 +51,13 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, StoredMixin, Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="MediaThumbnail.box",
+    )
+    variants: Mapped[list["MediaVariant"]] = relationship(
+        back_populates="file",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="[MediaVariant.box, MediaVariant.format]",
     )
 
 
@@ -62,6 +73,22 @@ class MediaThumbnail(IdMixin, StoredMixin, Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
     file: Mapped[MediaFile] = relationship(back_populates="thumbnails", lazy="raise")
+
+
+class MediaVariant(IdMixin, StoredMixin, Base):
+    """A thumbnail box rendered in a modern format (WebP, AVIF) by a job after the upload."""
+
+    __tablename__ = "media_variant"
+    __table_args__ = (Index(None, "file_id", "box", "format", unique=True),)
+
+    file_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("media_file.id", ondelete="CASCADE"))
+    box: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))  # "webp", "avif"
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+    file: Mapped[MediaFile] = relationship(back_populates="variants", lazy="raise")
 
 
 class UsedMediaName(Base):

@@ -25,7 +25,6 @@ from app.common.json_sql import (
     json_page,
     media_object_sql,
     ordered_json_array,
-    thumbnails_sql,
 )
 from app.common.pagination import PageRequest, fetch_page
 from app.common.schemas import DateTimeOut, drf_datetime
@@ -147,9 +146,7 @@ def _page_media(in_page: Any) -> MediaLookup:
     objects = (
         select(
             media.id,
-            media_object_sql(media, thumbnails_sql(media, MEDIA_PREFIX), MEDIA_PREFIX).label(
-                "object"
-            ),
+            media_object_sql(media, MEDIA_PREFIX).label("object"),
         )
         .where(media.id.in_(select(referenced.c.id)))
         .cte("page_media")

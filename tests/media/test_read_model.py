@@ -27,12 +27,16 @@ IMAGE_KEYS = list(IMAGE_SEED)
 FILE_KEYS = IMAGE_KEYS[: IMAGE_KEYS.index("width")]  # a file object: no image fields
 FILE_SEED = {key: IMAGE_SEED[key] for key in FILE_KEYS}
 FILE_EXTRAS = ["mime_type", "alt", "created_at", "updated_at"]
+WEB_FIELDS = ["focal_point", "placeholder", "variants"]  # API.md, "Media for the web"
 
 
 @pytest.fixture
 async def files(app, db_connection):
-    """An image (with its four thumbnails) and a document, both with Persian names."""
-    image = await create_image(app, "تصویر آزمایشی", size=73062, mode="RGB")
+    """An image (with its four thumbnails, their variants and a focal point) and a document,
+    both with Persian names."""
+    image = await create_image(
+        app, "تصویر آزمایشی", size=73062, mode="RGB", focal_x=0.25, focal_y=0.7
+    )
     document = await create_document(app, "گزارش سالانه")
     return [image.id, document.id]
 
@@ -53,12 +57,17 @@ def _validates(model, payload):
 async def test_the_python_builders_match_the_models_in_seed_order(app, files):
     async with app.state.read_sessionmaker() as session:
         rows = await _rows(session, files)
-        thumbnails = await repository.thumbnails_by_file(session, files)
+        renditions = await repository.renditions_by_file(session, files)
     image_row, document_row = rows
-    image = media_payload(image_row, thumbnails[image_row.id], _urls(app))
+    image = repository.image_payload(image_row, renditions[image_row.id], _urls(app))
     document = media_payload(document_row, (), _urls(app))
 
-    assert list(image) == IMAGE_KEYS + FILE_EXTRAS
+    assert list(image) == IMAGE_KEYS + WEB_FIELDS + FILE_EXTRAS
+    assert image["focal_point"] == {"x": 0.25, "y": 0.7}
+    assert [(v["box"], v["format"]) for v in image["variants"]] == [
+        (box, image_format) for box in (64, 128, 512, 1080) for image_format in ("avif", "webp")
+    ]
+    assert image["variants"][0]["f"].endswith("_variant_64x64.avif")
     assert _validates(MediaFileOut, image)
     assert_same_shape(image, IMAGE_SEED)
     assert [thumbnail["size"] for thumbnail in image["thumbnails"]] == [
@@ -78,7 +87,7 @@ async def test_a_list_row_and_a_loaded_file_give_the_same_object(app, media_clie
         rows = await _rows(session, files)
         listed = await repository.payloads_for_rows(session, rows, _urls(app))
         loaded = [
-            loaded_payload(await repository.get_with_thumbnails(session, media_id), _urls(app))
+            loaded_payload(await repository.get_with_renditions(session, media_id), _urls(app))
             for media_id in files
         ]
     assert loaded == listed

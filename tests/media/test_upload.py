@@ -1,6 +1,7 @@
 """Uploads: the seeds' image shape, thumbnails, location stripping and every refusal."""
 
 import asyncio
+import base64
 import io
 import re
 import threading
@@ -17,10 +18,11 @@ from tests.media.conftest import upload
 
 SEED_IMAGE_KEYS = [
     "id", "type", "name", "size", "human_readable_size", "f",
-    "width", "height", "mode", "thumbnails",
+    "width", "height", "mode", "thumbnails", "focal_point", "placeholder", "variants",
     "mime_type", "alt", "created_at", "updated_at",
 ]  # fmt: skip
-FILE_KEYS = [k for k in SEED_IMAGE_KEYS if k not in ("width", "height", "mode", "thumbnails")]
+IMAGE_ONLY = ("width", "height", "mode", "thumbnails", "focal_point", "placeholder", "variants")
+FILE_KEYS = [k for k in SEED_IMAGE_KEYS if k not in IMAGE_ONLY]
 
 
 @pytest.fixture
@@ -47,6 +49,9 @@ async def test_jpeg_upload_has_the_seed_shape(media_client, media_store):
     assert body["size"] == len(content)
     assert (body["width"], body["height"], body["mode"]) == (1920, 1080, "RGB")
     assert body["alt"] == ""
+    # Painted before the image loads; the variants come from a job after the upload commits.
+    assert (body["focal_point"], body["variants"]) == (None, [])
+    assert len(base64.b64decode(body["placeholder"], validate=True)) > 5
     today = datetime.now(UTC).strftime("%Y/%m/%d")
     base = media_store.base  # http://testserver/media/, or the bucket's URL and key prefix
     assert body["f"] == f"{base}core_media/{today}/technology.jpg"
