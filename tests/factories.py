@@ -112,7 +112,8 @@ async def create_image(
                 height=box,
                 size=box * 5,
             )
-            for box in (64, 128, 512, 1080) if variants
+            for box in (64, 128, 512, 1080)
+            if variants
             for extension in ("avif", "webp")
         ]
         session.add(media)

@@ -125,6 +125,7 @@ def _render_thumbnails(
     """
     if getattr(image, "is_animated", False):
         image.seek(0)  # the first frame
+    full_size = image.size
     if pillow_format == "JPEG" and boxes:
         image.draft(image.mode, (boxes[0], boxes[0]))
     # Decoded in one call, not in 64 KiB pieces: each piece would take the GIL back, and
@@ -135,7 +136,7 @@ def _render_thumbnails(
     current = _resizable(image)
     thumbnails: list[Thumbnail] = []
     try:
-        smallest = _render_cascade(image, current, pillow_format, boxes, thumbnails)
+        smallest = _render_cascade(image, current, pillow_format, boxes, thumbnails, full_size)
         return thumbnails, placeholder(smallest) if thumbnails else None
     except BaseException:
         for thumbnail in thumbnails:
@@ -149,10 +150,15 @@ def _render_cascade(
     pillow_format: str,
     boxes: list[int],
     thumbnails: list[Thumbnail],
+    full_size: tuple[int, int],
 ) -> Image.Image:
-    """The thumbnails appended to `thumbnails`; the last (smallest) one's image."""
+    """The thumbnails appended to `thumbnails`; the last (smallest) one's image. Each box's
+    size is the fit of the whole original (not of the last, rounded, step)."""
+    turned = turns_sideways(original)
     for step, box in enumerate(boxes):
-        dimensions = fitted(current.size, box)
+        dimensions = fitted(full_size, box)
+        if step > 0 and turned:  # the first step turned the image upright
+            dimensions = dimensions[::-1]
         if dimensions != current.size:  # resized into a new image: no copy needed first
             current = current.resize(dimensions, Image.Resampling.HAMMING, reducing_gap=2.0)
         if step == 0:
@@ -162,6 +168,17 @@ def _render_cascade(
         encoded.seek(0)
         thumbnails.append(Thumbnail(box, encoded, size, *current.size))
     return current
+
+
+def turns_sideways(image: Image.Image) -> bool:
+    """Whether the EXIF orientation swaps width and height (a portrait shot held sideways)."""
+    return image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+
+
+def upright_fit(size: tuple[int, int], box: int, sideways: bool) -> tuple[int, int]:
+    """`fitted` of an image of `size` as stored, turned upright when `sideways`."""
+    width, height = fitted(size, box)
+    return (height, width) if sideways else (width, height)
 
 
 def fitted(size: tuple[int, int], box: int) -> tuple[int, int]:

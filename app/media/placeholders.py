@@ -9,11 +9,13 @@ import base64
 from PIL import Image
 from thumbhash import rgba_to_thumb_hash
 
+from app.media.colour import in_srgb
+
 MAX_EDGE = 100  # the most ThumbHash takes
 
 
 def placeholder(image: Image.Image) -> str:
-    """The image's ThumbHash, standard base64 with padding."""
+    """The image's ThumbHash, standard base64 with padding, in the colours its variants show."""
     small = image
     if max(image.size) > MAX_EDGE:
         width, height = image.size
@@ -21,5 +23,5 @@ def placeholder(image: Image.Image) -> str:
         small = image.resize(
             (max(round(width * scale), 1), max(round(height * scale), 1)), Image.Resampling.BOX
         )
-    rgba = small.convert("RGBA")
+    rgba = in_srgb(small).convert("RGBA")
     return base64.b64encode(rgba_to_thumb_hash(rgba.width, rgba.height, rgba.tobytes())).decode()

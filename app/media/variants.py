@@ -10,15 +10,17 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
+from app.media.colour import in_srgb
 from app.media.images import (
     DECODE_BLOCK,
     SMALL_PIXELS,
     ImageTooLarge,
     InvalidImage,
-    fitted,
     pixels_named_in,
+    turns_sideways,
+    upright_fit,
 )
 
 
@@ -80,6 +82,7 @@ def render_variants(
             pixels = image.width * image.height
             if pixels > max_pixels:
                 raise ImageTooLarge(pixels, max_pixels)
+            full_size, sideways = image.size, turns_sideways(image)
             web = _web_ready(image, pillow_format, max(boxes))
     except Image.DecompressionBombError as bomb:
         raise ImageTooLarge(pixels_named_in(bomb), max_pixels) from bomb
@@ -89,7 +92,7 @@ def render_variants(
     try:
         current = web
         for box in sorted(boxes, reverse=True):  # each box from the last: one costly resize
-            dimensions = fitted(current.size, box)
+            dimensions = upright_fit(full_size, box, sideways)
             if dimensions != current.size:
                 current = current.resize(dimensions, Image.Resampling.HAMMING, reducing_gap=2.0)
             for name in formats:
@@ -110,41 +113,9 @@ def _web_ready(image: Image.Image, pillow_format: str, largest_box: int) -> Imag
     if isinstance(image, ImageFile.ImageFile):
         image.decodermaxblock = DECODE_BLOCK
     image.load()
-    upright = ImageOps.exif_transpose(image)
-    web = _in_srgb(upright, "RGBA" if _has_alpha(upright) else "RGB")
+    web = in_srgb(ImageOps.exif_transpose(image))
     web.info = {}  # no EXIF, XMP, comments or profile survive into an encoder
     return web
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-
-
-def _in_srgb(image: Image.Image, mode: str) -> Image.Image:
-    """Colours as the embedded profile means them, in sRGB; without one they are taken as
-    sRGB already (a CMYK image without a profile gets Pillow's plain conversion)."""
-    if image.mode in ("I;16", "I"):
-        image = image.point(lambda value: value / 256).convert("L")
-    profile = image.info.get("icc_profile")
-    if profile and image.mode in ("RGB", "RGBA", "CMYK", "L"):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-            converted = ImageCms.profileToProfile(
-                image,
-                source,
-                SRGB,
-                outputMode=output_mode,
-                renderingIntent=ImageCms.Intent.PERCEPTUAL,
-            )
-            if converted is not None:
-                image = converted
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a profile littleCMS cannot read: the colours are used as they are
-    return image if image.mode == mode else image.convert(mode)
-
-
-SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _encoded(
