@@ -2,6 +2,8 @@
 
 from starlette.requests import Request
 
+from app.settings import Settings
+
 
 def public_origin(request: Request) -> str:
     """`scheme://host[:port]`; trusted proxy headers were already applied to the scope."""
@@ -9,6 +11,11 @@ def public_origin(request: Request) -> str:
     if configured:
         return configured
     return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def origin_outside_requests(settings: Settings) -> str:
+    """The origin of URLs written where no request is (a worker's events): PUBLIC_BASE_URL."""
+    return settings.public_base_url or "http://localhost"
 
 
 def absolute_request_url(request: Request) -> str:

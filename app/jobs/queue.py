@@ -3,7 +3,8 @@ workers on many machines never take the same one; on SQLite one process consumes
 held under a lease so that a job whose worker died is taken again once the lease runs out.
 
 A job kind is a coroutine registered with `@handler("kind")`; it gets a session whose transaction
-commits with the job's completion, and its payload. A job that raises is tried again after
+commits with the job's completion, its payload, and the worker's `JobContext` (storage, image
+threads). A job that raises is tried again after
 `RETRY_DELAYS`, then kept as `failed` for `portfolio-api jobs status`."""
 
 import logging
@@ -16,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import unit_of_work
 from app.events import outbox
+from app.jobs.context import JobContext
 from app.models import Job
 from app.models.base import utcnow
 
 logger = logging.getLogger("app.jobs")
-Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+Handler = Callable[[AsyncSession, dict[str, Any], JobContext], Awaitable[None]]
 RETRY_DELAYS = (10.0, 60.0, 600.0)
 _handlers: dict[str, Handler] = {}
 
@@ -71,12 +73,14 @@ async def claim(
     return list(jobs)
 
 
-async def run(sessionmaker: async_sessionmaker[AsyncSession], job: Job, owner: str) -> None:
+async def run(
+    sessionmaker: async_sessionmaker[AsyncSession], job: Job, owner: str, context: JobContext
+) -> None:
     """Run the job; done, it is deleted in the transaction of its work."""
     try:
         async with unit_of_work(sessionmaker) as session:
             outbox.act_via(session, "worker")
-            await _handlers[job.kind](session, job.payload)
+            await _handlers[job.kind](session, job.payload, context)
             await session.execute(delete(Job).where(Job.id == job.id, Job.locked_by == owner))
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.id, job.kind)

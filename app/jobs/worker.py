@@ -18,8 +18,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import app.jobs.kinds  # noqa: F401 - registers every job kind's handler
 from app.db import create_sessionmaker, unit_of_work
 from app.jobs import periodic, queue
+from app.jobs.context import JobContext
 from app.jobs.listener import listen
 from app.jobs.wakeup import listen_locally, stop_listening_locally
 from app.models import Job, WebhookDelivery, WebhookEndpoint
@@ -51,6 +53,7 @@ class Worker:
         self.courier = delivery.EndpointCourier(
             self.sessionmaker, self.sender, settings, self.stopping
         )
+        self.context = JobContext(settings)
         self.endpoints: dict[int, asyncio.Task[int]] = {}
         self.jobs: set[asyncio.Task[None]] = set()
         self._next_periodic_check = 0.0
@@ -133,7 +136,7 @@ class Worker:
         for job in await queue.claim(
             self.sessionmaker, self.name, self.settings.worker_lease_seconds, self._free_slots()
         ):
-            task = asyncio.create_task(queue.run(self.sessionmaker, job, self.name))
+            task = asyncio.create_task(queue.run(self.sessionmaker, job, self.name, self.context))
             self.jobs.add(task)
             task.add_done_callback(self._job_done)
 
@@ -169,6 +172,7 @@ class Worker:
                 await asyncio.wait(late)
         await delivery.release(self.sessionmaker, self.name, list(self.endpoints))
         await queue.release(self.sessionmaker, self.name)
+        await self.context.aclose()
 
 
 def _clamp(due: list[datetime], now: datetime, poll: float) -> float:

@@ -44,6 +44,12 @@ def thumbnail_key(original: str, box: int) -> str:
     return f"{path.parent}/thumbnails/{path.stem}_thumbnail_{box}x{box}{path.suffix}"
 
 
+def variant_key(original: str, box: int, extension: str) -> str:
+    """Beside the thumbnails: `a/b/photo.jpg` -> `a/b/thumbnails/photo_variant_512x512.avif`."""
+    path = PurePosixPath(original)
+    return f"{path.parent}/thumbnails/{path.stem}_variant_{box}x{box}.{extension}"
+
+
 def with_random_suffix(key: str) -> str:
     """`a/b/photo.jpg` -> `a/b/photo_ecH0zVV.jpg` (as Django names a taken file)."""
     path = PurePosixPath(key)

@@ -30,6 +30,7 @@ from app.media.read_model import MediaType
 from app.media.serialize import UrlFor
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
+from app.media.variant_jobs import request_variants
 from app.models import MediaFile, MediaThumbnail
 from app.settings import Settings
 from app.trash.bin import move_to_trash
@@ -172,6 +173,8 @@ async def create_media(
             image.close()
     session.add(media)
     await session.flush()
+    if image is not None and settings.media_variant_formats:
+        await request_variants(session, media.id)
     return media
 
 
@@ -245,7 +248,11 @@ async def update_media(
 
 
 async def delete_media(session: AsyncSession, media: MediaFile) -> None:
-    """Into the trash: references to it read as empty until it is restored; its files stay
-    until it is purged."""
-    keys = [media.path, *(thumbnail.path for thumbnail in media.thumbnails)]
+    """Into the trash: references to it read as empty until it is restored; its files (the
+    thumbnails and variants too) stay until it is purged."""
+    keys = [
+        media.path,
+        *(thumbnail.path for thumbnail in media.thumbnails),
+        *(variant.path for variant in media.variants),
+    ]
     await move_to_trash(session, "media", media.id, files=keys)

@@ -29,6 +29,7 @@ IMAGE = {
     "BMP": Sniffed("image", "image/bmp", "bmp", "BMP"),
     "TIFF": Sniffed("image", "image/tiff", "tif", "TIFF"),
 }
+PILLOW_FORMAT_OF = {sniffed.mime_type: name for name, sniffed in IMAGE.items()}
 PDF = Sniffed("document", "application/pdf", "pdf")
 TEXT = Sniffed("document", "text/plain", "txt")
 OCTET_STREAM = Sniffed("file", "application/octet-stream", "bin")

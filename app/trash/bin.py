@@ -17,6 +17,7 @@ from app.models import (
     Employer,
     MediaFile,
     MediaThumbnail,
+    MediaVariant,
     Portfolio,
     PortfolioLink,
     PortfolioMeta,
@@ -110,6 +111,7 @@ KINDS: dict[str, Kind] = {
             "name",
             takes=(
                 Taken(_table(MediaThumbnail), "file_id"),
+                Taken(_table(MediaVariant), "file_id"),
                 Taken(portfolio_images, "media_id"),
             ),
             referenced_by=_media_references(),

@@ -17,6 +17,7 @@ from app.media import service as media_service
 from app.media.dependencies import MediaUrls
 from app.media.read_model import loaded_payload
 from app.media.storage import Storage, create_storage
+from app.media.variant_jobs import request_variants
 from app.meta import read_model as meta_read_model
 from app.meta import service as meta_service
 from app.models import TrashItem
@@ -67,6 +68,8 @@ async def restore(session: AsyncSession, kind: str, object_id: int, url_for: Med
     item = await bin.locked_item(session, kind, object_id)
     parent_id = item.parent_id
     await bin.put_back(session, item)
+    if kind == "media":  # trashed before its variants were made: they are made now
+        await request_variants(session, object_id)
     body = await retrieve(session, kind, object_id, url_for)
     await events.restored(session, kind, object_id, body, portfolio_id=parent_id)
     return body

@@ -30,12 +30,12 @@ ran: list[dict] = []
 
 
 @queue.handler("test.record")
-async def record_payload(session, payload):
+async def record_payload(session, payload, _context):
     ran.append(payload)
 
 
 @queue.handler("test.explode")
-async def explode(session, payload):
+async def explode(session, payload, _context):
     raise RuntimeError("boom")
 
 

@@ -14,6 +14,10 @@ class StorageError(Exception):
     """The backend failed (unreachable, refusing, out of space): the request may be retried."""
 
 
+class MissingObject(StorageError):
+    """No object is stored under the key."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -38,6 +42,10 @@ class Storage(Protocol):
 
     async def delete(self, keys: list[str]) -> None:
         """Remove these objects; missing ones are not an error."""
+
+    async def open(self, key: str) -> IO[bytes]:
+        """The object's bytes as a file at its start (a temporary copy for a bucket), which the
+        caller closes; `MissingObject` when there is none."""
 
     def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
         """Every stored object under `prefix` (for garbage collection)."""

@@ -11,7 +11,7 @@ from typing import IO, BinaryIO
 from urllib.parse import quote
 
 from app.media.naming import with_random_suffix
-from app.media.storage import Backend, NewObject, StorageError, StoredObject
+from app.media.storage import Backend, MissingObject, NewObject, StorageError, StoredObject
 
 CHUNK = 1024 * 1024
 
@@ -80,6 +80,12 @@ class LocalStorage:
                     os.unlink(path)
                     raise
             return candidate
+
+    async def open(self, key: str) -> IO[bytes]:
+        try:
+            return await asyncio.to_thread(open, self._path(key), "rb")
+        except FileNotFoundError as missing:
+            raise MissingObject(f"no file {key!r} under {self.root}") from missing
 
     async def delete(self, keys: list[str]) -> None:
         await asyncio.to_thread(self._delete, keys)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -22,7 +23,7 @@ from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
 from app.media.naming import with_random_suffix
 from app.media.serving import CACHE_FOREVER
-from app.media.storage import Backend, NewObject, StorageError, StoredObject
+from app.media.storage import Backend, MissingObject, NewObject, StorageError, StoredObject
 from app.media.storage.s3_client import (
     MIB,
     Body,
@@ -43,6 +44,7 @@ PART_SIZE = 8 * MIB  # S3 takes 5 MiB to 5 GiB a part, and 10,000 parts at most
 MAX_PARTS = 10_000
 PART_CONCURRENCY = 4  # parts of one object in flight (each held in memory while it is)
 DELETE_BATCH = 1000  # DeleteObjects' limit
+DOWNLOAD_CHUNK = 1 * MIB
 NAME_ATTEMPTS = 10
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PROBE_FOLDER = ".portfolio-api/"  # beside the media folders, never under them
@@ -332,6 +334,26 @@ class S3Storage:
                 return False
             raise
         return True
+
+    async def open(self, key: str) -> IO[bytes]:
+        client = await self.client()
+        copy = await asyncio.to_thread(tempfile.TemporaryFile)
+        try:
+            async with failing_as("GetObject"):
+                response = await client.get_object(Bucket=self.bucket, Key=self.key_prefix + key)
+                async with response["Body"] as body:
+                    async for chunk in body.iter_chunks(DOWNLOAD_CHUNK):
+                        await asyncio.to_thread(copy.write, chunk)
+            await asyncio.to_thread(copy.seek, 0)
+        except S3Error as error:
+            await asyncio.to_thread(copy.close)
+            if error.status == 404:
+                raise MissingObject(f"no object {key!r} in bucket {self.bucket}") from error
+            raise
+        except BaseException:
+            await asyncio.to_thread(copy.close)
+            raise
+        return copy
 
     async def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), DELETE_BATCH):

@@ -54,6 +54,9 @@ class TracedStorage:
         with self._span("delete", keys):
             await self.storage.delete(keys)
 
+    async def open(self, key: str) -> IO[bytes]:
+        return await self.storage.open(key)
+
     def list_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
         return self.storage.list_objects(prefix)
 
