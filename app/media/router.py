@@ -135,7 +135,7 @@ async def get_media(_caller: MediaView, media: TargetMedia, url_for: UrlForDep) 
     "/api/media/{media_id}",
     response_model=MediaFileOut,
     responses=if_match_documented(),
-    summary="Rename a file or change its alt text",
+    summary="Rename a file, change its alt text or an image's focal point",
 )
 async def update_media(
     session: SessionDep,

@@ -26,7 +26,7 @@ from app.errors import (
 )
 from app.media import naming, repository
 from app.media.images import InvalidImage, ProcessedImage, process_image
-from app.media.read_model import MediaType
+from app.media.read_model import MediaType, focal_point
 from app.media.serialize import UrlFor
 from app.media.sniffing import HEAD_BYTES, ActiveContent, Sniffed, sniff
 from app.media.storage import NewObject, Storage, StorageError
@@ -243,8 +243,19 @@ async def get_media(session: AsyncSession, media_id: int, *, for_update: bool = 
 async def update_media(
     session: AsyncSession, media: MediaFile, changes: dict[str, Any]
 ) -> FieldChanges:
-    """Rename the (locked) file or change its alt text."""
-    return await repository.update(session, media, changes)
+    """Rename the (locked) file, change its alt text or (an image's) focal point."""
+    if "focal_point" not in changes:
+        return await repository.update(session, media, changes)
+    if media.kind != "image":
+        raise ValidationFailed.field("focal_point", "Only images have a focal point.")
+    wanted = changes.pop("focal_point")
+    before = focal_point(media)
+    media.focal_x, media.focal_y = wanted if wanted is not None else (None, None)
+    changed = await repository.update(session, media, changes)
+    after = focal_point(media)
+    if after != before:
+        changed["focal_point"] = (before, after)
+    return changed
 
 
 async def delete_media(session: AsyncSession, media: MediaFile) -> None:
