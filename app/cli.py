@@ -208,6 +208,26 @@ def media_migrate_storage(args: argparse.Namespace) -> int:
     return 1 if report.missing else 0
 
 
+def media_variants(args: argparse.Namespace) -> int:
+    from app.media.backfill import make_variants_for_existing
+
+    try:
+        report = asyncio.run(
+            make_variants_for_existing(
+                get_settings(),
+                missing=args.missing,
+                formats=args.format,
+                progress_stream=sys.stderr,
+            )
+        )
+    except KeyboardInterrupt:
+        print("portfolio-api: interrupted: run it again with --missing to resume", file=sys.stderr)
+        return 130
+    for line in report.lines():
+        print(line)
+    return 1 if report.failed else 0
+
+
 def seed(_args: argparse.Namespace) -> int:
     from app.demo.seed import seed_demo
 
@@ -278,6 +298,21 @@ def _add_media_commands(commands: Any) -> None:
         help="remove the local files of moved rows (once the app serves from S3)",
     )
     parser.set_defaults(handler=media_migrate_storage)
+    parser = media_commands.add_parser(
+        "variants", help="make the WebP/AVIF variants of existing images (resumable)"
+    )
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="only images lacking some (default: every image's, made afresh)",
+    )
+    parser.add_argument(
+        "--format",
+        action="append",
+        choices=["webp", "avif"],
+        help="only this format (repeatable; default: MEDIA_VARIANT_FORMATS)",
+    )
+    parser.set_defaults(handler=media_variants)
 
 
 # The same sources, in this order, for both account commands (app.auth.commands.read_password).

@@ -8,7 +8,7 @@ threads). A job that raises is tried again after
 `RETRY_DELAYS`, then kept as `failed` for `portfolio-api jobs status`."""
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,11 +37,15 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 async def enqueue(
     session: AsyncSession, kind: str, payload: dict[str, Any], run_at: datetime | None = None
-) -> None:
-    """Add a job to the caller's transaction: it exists if and only if the caller commits."""
+) -> int:
+    """Add a job to the caller's transaction (it exists if and only if the caller commits); its
+    id."""
     if kind not in _handlers:
         raise ValueError(f"no handler for job kind {kind!r}")
-    await session.execute(insert(Job).values(kind=kind, payload=payload, run_at=run_at or utcnow()))
+    values = {"kind": kind, "payload": payload, "run_at": run_at or utcnow()}
+    inserted = await session.execute(insert(Job).values(values).returning(Job.id))
+    job_id: int = inserted.scalar_one()
+    return job_id
 
 
 def _claimable(now: datetime) -> Any:
@@ -52,14 +56,19 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim(
-    sessionmaker: async_sessionmaker[AsyncSession], owner: str, lease: float, limit: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    lease: float,
+    limit: int,
+    kinds: Collection[str] | None = None,
 ) -> list[Job]:
+    """Up to `limit` due jobs (of `kinds`, default any with a handler), leased to `owner`."""
     now = utcnow()
     async with unit_of_work(sessionmaker) as session:
         jobs = (
             await session.scalars(
                 select(Job)
-                .where(_claimable(now), Job.kind.in_(list(_handlers)))
+                .where(_claimable(now), Job.kind.in_(list(kinds or _handlers)))
                 .order_by(Job.run_at, Job.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)

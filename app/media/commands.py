@@ -8,7 +8,7 @@ from app.common.commands import CommandError
 from app.db import standalone_session
 from app.media.naming import ROOT_FOLDER
 from app.media.storage import StorageError, create_storage
-from app.models import MediaFile, MediaThumbnail, TrashItem
+from app.models import MediaFile, MediaThumbnail, MediaVariant, TrashItem
 from app.settings import get_settings
 
 
@@ -18,7 +18,9 @@ async def collect_garbage(*, delete: bool, min_age: timedelta) -> list[str]:
     Every row counts, whichever backend holds it: a copy made by an unfinished storage
     migration is kept for the run that resumes it."""
     async with standalone_session() as session:
-        referenced = union_all(select(MediaFile.path), select(MediaThumbnail.path))
+        referenced = union_all(
+            select(MediaFile.path), select(MediaThumbnail.path), select(MediaVariant.path)
+        )
         known = set((await session.execute(referenced)).scalars())
         # A trashed file keeps its bytes until it is purged: restorable, so not garbage.
         for files in await session.scalars(

@@ -1,10 +1,10 @@
 """`portfolio-api media migrate-storage --to s3`: copy the local files into the bucket.
 
 Rows are taken in id order. A file's row is switched (`storage = 's3'`) in a transaction of its
-own once the file and its thumbnails are in the bucket, so a run that stops resumes where it
-stopped: switched rows are skipped, and a row copied halfway is copied again (the PUTs replace).
-The local files stay unless `delete_local`; then each row's are removed once it is switched, and
-so are the local copies of rows switched by earlier runs.
+own once the file, its thumbnails and its variants are in the bucket, so a run that stops resumes
+where it stopped: switched rows are skipped, and a row copied halfway is copied again (the PUTs
+replace). The local files stay unless `delete_local`; then each row's are removed once it is
+switched, and so are the local copies of rows switched by earlier runs.
 """
 
 import asyncio
@@ -21,7 +21,8 @@ from app.db import create_engine, create_sessionmaker
 from app.media.storage import StorageError
 from app.media.storage.local import LocalStorage
 from app.media.storage.s3 import S3Storage
-from app.models import MediaFile, MediaThumbnail
+from app.media.variants import FORMATS
+from app.models import MediaFile, MediaThumbnail, MediaVariant
 from app.settings import Settings
 
 BATCH = 100
@@ -40,7 +41,8 @@ class MigrationReport:
 
     def lines(self) -> list[str]:
         lines = [
-            f"{self.moved} files moved to {self.target} ({self.objects} objects with thumbnails)",
+            f"{self.moved} files moved to {self.target}"
+            f" ({self.objects} objects with thumbnails and variants)",
             f"{self.already} files were already there",
         ]
         if self.gone:
@@ -53,8 +55,12 @@ class MigrationReport:
 @dataclass(frozen=True)
 class _Row:
     id: int
-    mime_type: str
+    mime_type: str  # the original's and its thumbnails'
     keys: list[str]
+    variant_types: dict[str, str] = field(default_factory=dict)  # a variant's key: its type
+
+    def content_type(self, key: str) -> str:
+        return self.variant_types.get(key, self.mime_type)
 
 
 class _Migration:
@@ -99,10 +105,23 @@ class _Migration:
                     .order_by(MediaThumbnail.file_id, MediaThumbnail.box)
                 )
             ).all()
+            variants = (
+                await session.execute(
+                    select(MediaVariant.file_id, MediaVariant.path, MediaVariant.format)
+                    .where(MediaVariant.file_id.in_([file.id for file in files]))
+                    .order_by(MediaVariant.file_id, MediaVariant.box, MediaVariant.format)
+                )
+            ).all()
         keys: dict[int, list[str]] = {file.id: [file.path] for file in files}
+        variant_types: dict[int, dict[str, str]] = {file.id: {} for file in files}
         for thumbnail in thumbnails:
             keys[thumbnail.file_id].append(thumbnail.path)
-        return [_Row(file.id, file.mime_type, keys[file.id]) for file in files]
+        for variant in variants:
+            keys[variant.file_id].append(variant.path)
+            variant_types[variant.file_id][variant.path] = FORMATS[variant.format].mime_type
+        return [
+            _Row(file.id, file.mime_type, keys[file.id], variant_types[file.id]) for file in files
+        ]
 
     def _local_files(self, keys: Sequence[str]) -> list[str]:
         return [key for key in keys if self.source.path(key).is_file()]
@@ -120,7 +139,7 @@ class _Migration:
             self.report.missing[row.id] = [key for key in row.keys if key not in present]
             return
         copies = await asyncio.gather(
-            *(self.copy(key, row.mime_type) for key in row.keys), return_exceptions=True
+            *(self.copy(key, row.content_type(key)) for key in row.keys), return_exceptions=True
         )
         for failure in copies:
             if isinstance(failure, BaseException):

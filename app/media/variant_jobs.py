@@ -43,10 +43,11 @@ class Wanted:
 
 async def request_variants(
     session: AsyncSession, media_id: int, formats: list[str] | None = None, *, redo: bool = False
-) -> None:
+) -> int:
     """Queue the job in the caller's transaction: `formats` (default: MEDIA_VARIANT_FORMATS),
-    only those missing unless `redo` (then made afresh and the old ones removed)."""
-    await queue.enqueue(session, VARIANTS, {"media_id": media_id, "formats": formats, "redo": redo})
+    only those missing unless `redo` (then made afresh and the old ones removed). Its id."""
+    payload = {"media_id": media_id, "formats": formats, "redo": redo}
+    return await queue.enqueue(session, VARIANTS, payload)
 
 
 def encoding(settings: Settings) -> Encoding:

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.media import service
+from app.media.backfill import make_variants_for_existing
 from app.media.storage.local import LocalStorage
-from app.models import MediaFile
+from app.models import MediaFile, MediaVariant
 from app.settings import get_settings
 from tests.factories import create_staff
 from tests.media import samples
@@ -90,7 +91,7 @@ async def test_files_are_copied_and_rows_switched(
     document, document_keys = await create_local(samples.PDF, "report.pdf")
     status, out, err = await migrate()
     assert status == 0, err
-    assert "2 files moved to s3 (6 objects with thumbnails)" in out
+    assert "2 files moved to s3 (6 objects with thumbnails and variants)" in out
     assert "0 files were already there" in out
     assert "copying media to s3 [" in err
     assert "2/2" in err
@@ -140,7 +141,7 @@ async def test_an_interrupted_run_resumes_where_it_stopped(
 
     status, out, err = await migrate()
     assert status == 0, err
-    assert "2 files moved to s3 (10 objects with thumbnails)" in out
+    assert "2 files moved to s3 (10 objects with thumbnails and variants)" in out
     assert "1 files were already there" in out
     assert set((await backends(app, ids)).values()) == {"s3"}
     assert await bucket_keys(target) == {key for _id, keys in rows for key in keys}
@@ -164,3 +165,24 @@ async def test_local_files_are_removed_only_when_asked_and_missing_ones_block_a_
     assert await backends(app, [first, broken]) == {first: "s3", broken: "local"}
     assert local_storage.path(broken_keys[0]).exists()  # a row not moved keeps its files
     assert await bucket_keys(target) == set(first_keys)
+
+
+async def test_variants_move_with_their_file_under_their_own_types(
+    app, settings, create_local, target, migrate
+):
+    image, keys = await create_local(samples.photo((300, 200)), "varied.jpg")
+    local = settings.model_copy(update={"media_storage": "local"})
+    assert (await make_variants_for_existing(local, missing=True)).done == 1
+    async with app.state.sessionmaker() as session:
+        variant_keys = list(
+            await session.scalars(select(MediaVariant.path).where(MediaVariant.file_id == image))
+        )
+    assert len(variant_keys) == 8
+    status, out, err = await migrate()
+    assert status == 0, err
+    assert "1 files moved to s3 (13 objects with thumbnails and variants)" in out
+    assert await bucket_keys(target) == {*keys, *variant_keys}
+    async with httpx.AsyncClient() as http:
+        for key in variant_keys:
+            response = await http.get(target.url(key, ""))
+            assert response.headers["content-type"] == f"image/{key.rsplit('.', 1)[1]}"
