@@ -109,15 +109,10 @@ async def list_media(
 
 # The file is found (and for a write locked) as a dependency, before the body's fields are
 # checked: a missing file is a 404, even with invalid fields.
-async def _media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
-    return await service.get_media(session, media_id)
-
-
 async def _locked_media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
     return await service.get_media(session, media_id, for_update=True)
 
 
-TargetMedia = Annotated[MediaFile, Depends(_media_or_404)]
 LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
 
 
@@ -127,8 +122,10 @@ LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
     responses=tag_documented(),
     summary="Retrieve a media file",
 )
-async def get_media(_caller: MediaView, media: TargetMedia, url_for: UrlForDep) -> JSONResponse:
-    return tagged(JSONResponse(loaded_payload(media, url_for)))
+async def get_media(
+    session: SessionDep, _caller: MediaView, media_id: PathId, url_for: UrlForDep
+) -> JSONResponse:
+    return tagged(JSONResponse(await service.retrieve(session, media_id, url_for)))
 
 
 @router.patch(

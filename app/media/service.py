@@ -231,6 +231,14 @@ async def list_page(
     return count, await repository.payloads_for_rows(session, rows, url_for)
 
 
+async def retrieve(session: AsyncSession, media_id: int, url_for: UrlFor) -> dict[str, Any]:
+    """The file object (with its thumbnails and variants, in one query), or 404."""
+    found = await repository.load_media(session, [media_id], url_for)
+    if media_id not in found:
+        raise NotFound()
+    return found[media_id]
+
+
 async def get_media(session: AsyncSession, media_id: int, *, for_update: bool = False) -> MediaFile:
     """The file with its thumbnails, or 404. A write passes `for_update`: concurrent writes to
     the file wait their turn (see `crud.get_or_404`)."""
