@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.jobs.worker import Worker
+from app.media import variant_jobs
 from app.models import Event, Job, MediaVariant
 from tests.factories import create_staff, create_superuser
 from tests.media import samples
@@ -154,3 +155,27 @@ async def test_the_trash_keeps_restores_and_purges_the_variants(
 
     await until(files_gone, within=10)
     assert not {media_store.key(media["f"]), *variant_keys} & await media_store.keys()
+
+
+async def test_a_file_deleted_while_its_variants_render_keeps_none_of_them(
+    app, api, media_store, start_worker, monkeypatch
+):
+    created = (await upload(api, samples.photo(), "racing.jpg")).json()
+    render = variant_jobs._render
+
+    async def render_then_lose_the_file(*args):
+        rendered = await render(*args)
+        assert (await api.delete(f"/api/media/{created['id']}")).status_code == 204
+        return rendered
+
+    monkeypatch.setattr(variant_jobs, "_render", render_then_lose_the_file)
+    before = await media_store.keys()
+    start_worker()
+
+    async def done() -> bool:
+        return await jobs_left(app) == 0
+
+    await until(done, within=30)
+    assert await media_store.keys() == before  # the eight stored meanwhile were removed
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(MediaVariant)) == 0
