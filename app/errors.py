@@ -232,13 +232,19 @@ async def handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
     return _render(exc)
 
 
-async def handle_request_validation(_request: Request, exc: Exception) -> JSONResponse:
+PUBLIC_API = "/api/public/"
+
+
+async def handle_request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(error["loc"][:1] == ("path",) for error in errors):
         # A path id that is not an integer in range names no object.
         return _render(NotFound())
-    return _render(ValidationFailed(field_errors_from_pydantic(errors)))
+    response = _render(ValidationFailed(field_errors_from_pydantic(errors)))
+    if request.url.path.startswith(PUBLIC_API):
+        response.headers["Cache-Control"] = "no-store"  # a cache keeps the public 200s and 404s
+    return response
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

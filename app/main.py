@@ -1,9 +1,10 @@
 """The application factory: settings, database, middleware, error handlers and routers."""
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -38,6 +39,9 @@ from app.metrics import RequestMetricsMiddleware, observing_pools
 from app.metrics import router as metrics_router
 from app.portfolios.reorder import router as portfolios_reorder_router
 from app.portfolios.router import router as portfolios_router
+from app.public import invalidation as public_invalidation
+from app.public.cache import ResponseCache
+from app.public.router import router as public_router
 from app.settings import Settings, get_settings
 from app.tags.router import router as tags_router
 from app.trash.router import router as trash_router
@@ -71,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     try:
-        async with observing_pools(app.state), _jobs(app, engine):
+        async with observing_pools(app.state), _jobs(app, engine), _public_cache(app):
             yield
     finally:
         app.state.image_pool.shutdown()
@@ -79,6 +83,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.storage.aclose()
         await engine.dispose()
         tracing.flush()
+
+
+@asynccontextmanager
+async def _public_cache(app: FastAPI) -> AsyncIterator[None]:
+    """This process's public bodies, dropped by its own commits and, on PostgreSQL, by every
+    replica's (LISTEN); on SQLite there is one process."""
+    settings: Settings = app.state.settings
+    cache: ResponseCache = app.state.public_cache
+    public_invalidation.register(cache)
+    listener = None
+    if not settings.is_sqlite:
+        listener = asyncio.create_task(public_invalidation.listen(settings.database_url, cache))
+    try:
+        yield
+    finally:
+        public_invalidation.unregister(cache)
+        if listener is not None:
+            listener.cancel()
+            with suppress(asyncio.CancelledError):
+                await listener
 
 
 def _jobs(app: FastAPI, engine: AsyncEngine) -> AbstractAsyncContextManager[None]:
@@ -121,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = create_storage(settings)
+    # Live at once on SQLite; on PostgreSQL once its listener hears other replicas' changes.
+    app.state.public_cache = ResponseCache(settings.public_cache_max_bytes, live=settings.is_sqlite)
     install_error_handlers(app)
     install_docs(app)
     # Routes are matched in order: the busiest first, but the literal `reorder` paths before
@@ -130,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         links_reorder_router,
         links_router,
         portfolios_router,
+        public_router,
         media_router,
         meta_router,
         employers_router,

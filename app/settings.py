@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(default=20, ge=1)
     login_failures_per_username: int = Field(default=100, ge=1)
 
+    # The public API (/api/public/): how long caches keep a body, and this process's own cache.
+    public_max_age: int = Field(default=60, ge=0)
+    public_swr: int = Field(default=300, ge=0)  # stale-while-revalidate
+    public_sie: int = Field(default=86400, ge=0)  # stale-if-error
+    public_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Origins allowed to read the public API from a browser; empty: any (`*`, no credentials).
+    public_cors_origins: CommaList = []
+
     page_size_default: int = Field(default=10, ge=1)
     page_size_max: int = Field(default=100, ge=1)
 
@@ -145,6 +153,7 @@ class Settings(BaseSettings):
         "allowed_hosts",
         "metrics_allowed",
         "cors_origins",
+        "public_cors_origins",
         "thumbnail_sizes",
         "media_variant_formats",
         "webhook_retry_schedule",

@@ -119,8 +119,8 @@ async def test_a_list_request_is_a_trace_of_its_sql(traced_app, exported, backen
         assert span.parent.span_id == request.context.span_id
     texts = [span.attributes["db.query.text"] for span in statements if span.attributes]
     if backend == "postgresql":  # statements run straight through asyncpg are traced too
-        assert PORTFOLIOS_JSON._postgres is not None
-        assert PORTFOLIOS_JSON._postgres[0] in texts
+        assert PORTFOLIOS_JSON[False]._postgres is not None
+        assert PORTFOLIOS_JSON[False]._postgres[0] in texts
     # Every span of the request is in one trace and knows the request.
     assert {span.context.trace_id for span in spans} == {request.context.trace_id}
     assert all(span.attributes and span.attributes["request_id"] == "list-1" for span in spans)

@@ -18,6 +18,7 @@ from app.history import recorder as history_recorder
 from app.jobs.wakeup import wake_local_workers
 from app.models import Event
 from app.models.base import utcnow
+from app.public import invalidation as public
 
 KINDS = ("portfolio", "link", "meta", "employer", "tag", "media")
 ACTIONS = ("created", "updated", "deleted")
@@ -130,9 +131,12 @@ _HISTORY_AND_EVENT = Prepared(
         "WITH history_entry AS ("
         " INSERT INTO history (at, actor_id, actor_username, via, action, kind, object_id,"
         " changes) VALUES (:created_at, :actor_id, :actor_username, :via, :action, :kind,"
-        " :object_id, CAST(:changes AS json)))"
+        " :object_id, CAST(:changes AS json))"
+        " ), public_change AS (SELECT pg_notify('portfolio_api_public', :public_keys))"
         " INSERT INTO event (id, type, created_at, body, dispatched)"
-        " VALUES (:id, :type, :created_at, :body, false) RETURNING seq"
+        " VALUES (:id, :type, :created_at, :body, false)"
+        # A SELECT in a WITH runs only where it is referenced: here, once.
+        " RETURNING seq, (SELECT count(*) FROM public_change)"
     )
 )
 
@@ -153,16 +157,20 @@ async def _change(
     portfolio_id: int | None,
     changed: Iterable[str] | None = None,
 ) -> str:
-    """The event and the history entry of one change to one object."""
+    """The event and the history entry of one change to one object, and the public bodies it
+    makes stale dropped everywhere once it commits."""
     actor, via = current_actor(session)
     row = _event_row(session, f"{kind}.{action}", data, portfolio_id, changed)
+    stale = public.keys_changed(kind, object_id, portfolio_id)
+    public.drop_here_after_commit(session, stale)
     if session.get_bind().dialect.name != "postgresql":
         await history_recorder.record(session, actor, via, action, kind, object_id, history)
         await (await session.connection()).execute(_INSERT, row)
     else:
         entry = history_recorder.values(actor, via, action, kind, object_id, history)
         changes = json_text(entry["changes"])
-        await _HISTORY_AND_EVENT.rows(session, {**entry, **row, "changes": changes})
+        params = {**entry, **row, "changes": changes, "public_keys": public.notify_text(stale)}
+        await _HISTORY_AND_EVENT.rows(session, params)
     _wake_workers_after_commit(session)
     event_id: str = row["id"]
     return event_id

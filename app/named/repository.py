@@ -5,7 +5,7 @@ A resource subclasses `NamedRepository`, naming its model and the columns its re
 
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,10 +33,17 @@ class NamedRepository(Generic[M]):
         return await get_or_404(session, self.model, object_id, for_update=for_update)
 
     async def page(
-        self, session: AsyncSession, query: ListQuery, page: PageRequest
+        self,
+        session: AsyncSession,
+        query: ListQuery,
+        page: PageRequest,
+        where: ColumnElement[bool] | None = None,
     ) -> tuple[int, list[Any]]:
-        """The total and one page of rows, with only the read model's columns."""
+        """The total and one page of rows (those `where` admits), with only the read model's
+        columns."""
         statement = apply_list_query(select(*self.columns), query, self.model.__table__)
+        if where is not None:
+            statement = statement.where(where)
         ordering = {name: self.column(name) for name in ORDERING_FIELDS}
         return await fetch_page(
             session, statement.order_by(*query.ordering.clauses(ordering)), page

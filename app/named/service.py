@@ -4,6 +4,7 @@ every write and read answers with the resource's read model, its images loaded o
 from collections.abc import Mapping
 from typing import Any, Generic
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -50,9 +51,14 @@ class NamedService(Generic[M]):
         return [with_timestamps(self.payload(row, media), row) for row in rows]
 
     async def list_page(
-        self, session: AsyncSession, query: ListQuery, page: PageRequest, url_for: UrlFor
+        self,
+        session: AsyncSession,
+        query: ListQuery,
+        page: PageRequest,
+        url_for: UrlFor,
+        where: ColumnElement[bool] | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        count, rows = await self.repository.page(session, query, page)
+        count, rows = await self.repository.page(session, query, page, where)
         return count, await self.payloads(session, rows, url_for)
 
     async def get(self, session: AsyncSession, object_id: int, url_for: UrlFor) -> dict[str, Any]:

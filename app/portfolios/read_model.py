@@ -19,6 +19,7 @@ from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
     as_text,
+    constant,
     drf_datetime_sql,
     file_by_id_sql,
     json_array,
@@ -71,11 +72,17 @@ class PortfolioOut(BaseModel):
     meta: list[MetaOut]
 
 
+def is_private(key: str) -> bool:
+    """Meta whose key starts with `_` is for staff only: the public API leaves it out."""
+    return key.startswith("_")
+
+
 async def portfolio_payloads(
-    session: AsyncSession, rows: list[Any], url_for: UrlFor
+    session: AsyncSession, rows: list[Any], url_for: UrlFor, *, public: bool = False
 ) -> list[dict[str, Any]]:
     """The seed's portfolio objects for `rows` (anything with the columns of
-    `repository.COLUMNS`), in a fixed number of queries whatever their number."""
+    `repository.COLUMNS`), in a fixed number of queries whatever their number; `public`: without
+    private meta."""
     if not rows:
         return []
     related = await repository.related(session, [row.id for row in rows])
@@ -89,6 +96,9 @@ async def portfolio_payloads(
     media_ids += [item.media_id for items in related["gallery"].values() for item in items]
     file_ids = [item.value_file_id for items in related["meta"].values() for item in items]
     media, files = await load_media_and_files(session, media_ids, file_ids, url_for)
+    if public:
+        for portfolio_id, items in related["meta"].items():
+            related["meta"][portfolio_id] = [item for item in items if not is_private(item.key)]
     return [_payload(row, related, employers, media, files) for row in rows]
 
 
@@ -158,8 +168,9 @@ def _page_media(in_page: Any) -> MediaLookup:
     return lookup
 
 
-def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
-    """`_payload`, written by PostgreSQL for the portfolio row in scope."""
+def _portfolio_json(media_object: MediaLookup, *, public: bool = False) -> ColumnElement[Any]:
+    """`_payload`, written by PostgreSQL for the portfolio row in scope (`public`: without
+    private meta)."""
     prefix = MEDIA_PREFIX
     tag_item = func.json_build_object(
         "id", Tag.id, "name", Tag.name, "image_data", media_object(Tag.image_id)
@@ -193,11 +204,12 @@ def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
         "value_text", PortfolioMeta.value_text,
         "value_file", file_by_id_sql(PortfolioMeta.value_file_id, prefix),
     )  # fmt: skip
-    meta = (
-        select(json_array(meta_item, PortfolioMeta.id))
-        .where(PortfolioMeta.portfolio_id == Portfolio.id)
-        .scalar_subquery()
+    meta_rows = select(json_array(meta_item, PortfolioMeta.id)).where(
+        PortfolioMeta.portfolio_id == Portfolio.id
     )
+    if public:
+        meta_rows = meta_rows.where(func.left(PortfolioMeta.key, 1) != constant("'_'"))
+    meta = meta_rows.scalar_subquery()
     employer = (
         select(
             func.json_build_object(
@@ -238,44 +250,61 @@ def _portfolio_json(media_object: MediaLookup) -> ColumnElement[Any]:
 # has a statement of its own: its plan, made once, looks rows up by an `= $1` through the
 # indexes, whatever the table size (an array of ids may be planned as a scan of the table).
 _IN_PAGE = func.any(PAGE_IDS)
-PORTFOLIOS_JSON = Prepared(
-    select(as_text(ordered_json_array(_portfolio_json(_page_media(_IN_PAGE)), Portfolio.id))).where(
-        Portfolio.id == _IN_PAGE
-    )
-)
 _PORTFOLIO_ID = bindparam("id", type_=BigInteger)
-PORTFOLIO_JSON = Prepared(
-    select(as_text(_portfolio_json(_page_media(_PORTFOLIO_ID)))).where(
-        Portfolio.id == _PORTFOLIO_ID
+
+
+def _pages_json(public: bool) -> Prepared:
+    page = _portfolio_json(_page_media(_IN_PAGE), public=public)
+    return Prepared(
+        select(as_text(ordered_json_array(page, Portfolio.id))).where(Portfolio.id == _IN_PAGE)
     )
-)
 
 
-async def portfolio_json(session: AsyncSession, portfolio_id: int, prefix: str) -> str | None:
+def _one_json(public: bool) -> Prepared:
+    one = _portfolio_json(_page_media(_PORTFOLIO_ID), public=public)
+    return Prepared(select(as_text(one)).where(Portfolio.id == _PORTFOLIO_ID))
+
+
+# By `public`: the staff's statements, and the website's (without private meta).
+PORTFOLIOS_JSON = {public: _pages_json(public) for public in (False, True)}
+PORTFOLIO_JSON = {public: _one_json(public) for public in (False, True)}
+
+
+async def portfolio_json(
+    session: AsyncSession, portfolio_id: int, prefix: str, *, public: bool = False
+) -> str | None:
     """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
-    found: str | None = await PORTFOLIO_JSON.scalar(
+    found: str | None = await PORTFOLIO_JSON[public].scalar(
         session, {"id": portfolio_id, "media_prefix": prefix}
     )
     return found
 
 
-async def one_portfolio(session: AsyncSession, portfolio_id: int, url_for: MediaUrls) -> bytes:
+async def one_portfolio(
+    session: AsyncSession, portfolio_id: int, url_for: MediaUrls, *, public: bool = False
+) -> bytes:
     """The portfolio's JSON body as the seed shows it, or 404 (on PostgreSQL written by the
     database, in one statement)."""
     if uses_database_json(session, url_for.prefix):
         assert url_for.prefix is not None
-        found = await portfolio_json(session, portfolio_id, url_for.prefix)
+        found = await portfolio_json(session, portfolio_id, url_for.prefix, public=public)
         if found is None:
             raise NotFound()
         return found.encode()
     rows = await repository.portfolio_rows(session, portfolio_id)
     if not rows:
         raise NotFound()
-    return json_text((await portfolio_payloads(session, rows, url_for))[0]).encode()
+    payloads = await portfolio_payloads(session, rows, url_for, public=public)
+    return json_text(payloads[0]).encode()
 
 
 async def portfolio_page(
-    session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
+    session: AsyncSession,
+    query: PortfolioQuery,
+    page: PageRequest,
+    url_for: MediaUrls,
+    *,
+    public: bool = False,
 ) -> tuple[int, str]:
     """The total and the page's results as a JSON array.
 
@@ -286,10 +315,10 @@ async def portfolio_page(
     if uses_database_json(session, url_for.prefix):
         total, results = await json_page(
             session, statement, Portfolio.id, order_by, page,
-            PORTFOLIOS_JSON, {"media_prefix": url_for.prefix},
+            PORTFOLIOS_JSON[public], {"media_prefix": url_for.prefix},
         )  # fmt: skip
         if total is None:  # an empty page: how much was skipped?
             total, _rows = await fetch_page(session, statement, page)
         return total, results
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
-    return count, json_text(await portfolio_payloads(session, rows, url_for))
+    return count, json_text(await portfolio_payloads(session, rows, url_for, public=public))

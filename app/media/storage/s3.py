@@ -405,6 +405,12 @@ class S3Storage:
         url = f"{self.scheme}://{self.host}{path}"
         return presign_get(url, self._signing_keys.get(), self.region, self.presigned_url_ttl, at)
 
+    def unsigned_url_prefix(self) -> str:
+        """The public base URL, else the bucket's plain URL (readable if the bucket is)."""
+        if self.public_base_url:
+            return f"{self.public_base_url}/{quote(self.key_prefix)}"
+        return f"{self.scheme}://{self.host}{self.bucket_path}/{quote(self.key_prefix)}"
+
     def url_prefix(self, origin: str) -> str | None:
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self.key_prefix)}"

@@ -1,0 +1,118 @@
+"""`/api/public/...` as API.md's "Public read API" gives it: what is shown (active, not trashed,
+no private meta) and the HTTP caching of every public 200 and 404."""
+
+import re
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote
+
+import pytest
+
+from tests.public.conftest import ok
+
+LIST = "/api/public/portfolios/"
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
+
+
+def public_shape(staff_body: dict) -> dict:
+    """What the website sees of a portfolio the staff reads: the private meta left out."""
+    return {**staff_body, "meta": [m for m in staff_body["meta"] if not m["key"].startswith("_")]}
+
+
+async def test_only_active_portfolios_without_private_meta_and_no_token_needed(anonymous, site):
+    page = ok(await anonymous.get(LIST))
+    assert page["count"] == 1
+    assert page["results"] == [public_shape(site.shown)]
+    assert [m["key"] for m in page["results"][0]["meta"]] == ["client"]
+    with_token = await anonymous.get(LIST, headers={"Authorization": "Token not-a-real-one"})
+    assert with_token.status_code == 200
+    assert with_token.content == (await anonymous.get(LIST)).content
+
+
+async def test_one_portfolio_by_its_unicode_slug_encoded_or_not(anonymous, site):
+    slug = site.shown["slug"]
+    raw = ok(await anonymous.get(f"/api/public/portfolios/{slug}"))
+    encoded = ok(await anonymous.get(f"/api/public/portfolios/{quote(slug)}/"))
+    assert raw == encoded == public_shape(site.shown)
+    hidden = await anonymous.get(f"/api/public/portfolios/{site.hidden['slug']}")
+    assert (hidden.status_code, hidden.json()) == (404, {"detail": "Not found."})
+    assert hidden.headers["cache-control"] == CACHE_CONTROL
+    assert hidden.headers["surrogate-key"] == "portfolios"
+
+
+async def test_tags_and_employers_are_those_active_portfolios_use(anonymous, site):
+    tags = ok(await anonymous.get("/api/public/tags/"))
+    assert [tag["name"] for tag in tags["results"]] == ["Web"]  # not Unused, not the draft's
+    assert set(tags["results"][0]) == {"id", "name", "image_data", "created_at", "updated_at"}
+    employers = ok(await anonymous.get("/api/public/employers/"))
+    assert [employer["id"] for employer in employers["results"]] == [site.employer["id"]]
+
+
+async def test_caching_headers_name_every_object_in_the_body(anonymous, site):
+    response = await anonymous.get(LIST)
+    etag = response.headers["etag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)  # strong
+    assert response.headers["cache-control"] == CACHE_CONTROL
+    assert response.headers["access-control-allow-origin"] == "*"
+    keys = response.headers["surrogate-key"].split(" ")
+    assert keys[0] == "portfolios"
+    assert set(keys) == {
+        "portfolios",
+        f"portfolio-{site.shown['id']}",
+        f"employer-{site.employer['id']}",
+        f"tag-{site.tag['id']}",
+        f"media-{site.cover['id']}",
+    }
+    assert response.headers["cache-tag"] == ",".join(keys)
+    newest = max(site.shown["updated_at"], site.cover["updated_at"], site.tag["updated_at"])
+    assert (
+        parsedate_to_datetime(response.headers["last-modified"]).strftime("%Y-%m-%dT%H:%M:%S")
+        == newest[:19]
+    )
+
+
+@pytest.mark.parametrize(
+    "if_none_match",
+    ["{etag}", "*", 'W/"nope", {etag}', "W/{etag}"],
+    ids=["current", "star", "in-a-list", "weak"],
+)
+async def test_a_current_tag_is_a_304_even_with_no_cache(anonymous, site, if_none_match):
+    first = await anonymous.get(LIST)
+    headers = {
+        "If-None-Match": if_none_match.format(etag=first.headers["etag"]),
+        "Cache-Control": "no-cache",  # as Node's fetch sends it
+    }
+    again = await anonymous.get(LIST, headers=headers)
+    assert again.status_code == 304
+    assert again.content == b""
+    for name in ("etag", "cache-control", "last-modified", "surrogate-key"):
+        assert again.headers[name] == first.headers[name]
+    stale = await anonymous.get(LIST, headers={"If-None-Match": '"0123"'})
+    assert stale.status_code == 200
+    assert stale.content == first.content
+
+
+async def test_head_answers_the_headers_only_and_writes_are_405(anonymous, site):
+    get = await anonymous.get(LIST)
+    head = await anonymous.head(LIST)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+    posted = await anonymous.post(LIST, json={"title": "x"})
+    assert posted.status_code == 405
+
+
+async def test_a_bad_query_is_a_400_no_one_caches(anonymous, site):
+    response = await anonymous.get(LIST, params={"limit": "many"})
+    assert response.status_code == 400
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_cached_body_and_a_304_cost_no_sql(app, anonymous, site, count_statements):
+    first = await anonymous.get(LIST)
+    count_statements.statements.clear()
+    again = await anonymous.get(LIST)
+    revalidated = await anonymous.get(LIST, headers={"If-None-Match": first.headers["etag"]})
+    assert (again.status_code, revalidated.status_code) == (200, 304)
+    assert again.content == first.content
+    assert count_statements.count == 0, count_statements.statements
