@@ -28,6 +28,7 @@ from app.media.sniffing import PILLOW_FORMAT_OF
 from app.media.storage import Backend, MissingObject, NewObject, Storage
 from app.media.variants import Encoding, RenderedVariant, close_all, render_variants
 from app.models import MediaFile, MediaVariant
+from app.public import invalidation as public
 from app.settings import Settings
 
 logger = logging.getLogger("app.media")
@@ -222,3 +223,4 @@ async def _add_rows(
     urls = MediaUrls(storage, origin_outside_requests(context.settings))
     [body] = (await repository.load_media(session, [media_id], urls)).values()
     await outbox.record(session, "media.variants_ready", json.dumps(body))
+    await public.announce(session, public.keys_changed("media", media_id))
