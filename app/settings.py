@@ -116,7 +116,10 @@ class Settings(BaseSettings):
     s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     s3_key_prefix: str = ""  # e.g. "portfolio/": keys become portfolio/core_media/...
     # `f` is this + the key when set (bucket website, CDN); else presigned or bucket URLs.
-    s3_public_base_url: str | None = None
+    # A bucket's (or its CDN's) public URL; MEDIA_PUBLIC_URL, as the public API's contract names it.
+    s3_public_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("s3_public_base_url", "media_public_url")
+    )
     s3_presigned_urls: bool = False  # private bucket: `f` is a presigned GET URL
     s3_presigned_url_ttl: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # PUT with If-None-Match: * so that no upload overwrites another (AWS since 2024, MinIO,

@@ -116,3 +116,20 @@ async def test_a_cached_body_and_a_304_cost_no_sql(app, anonymous, site, count_s
     assert (again.status_code, revalidated.status_code) == (200, 304)
     assert again.content == first.content
     assert count_statements.count == 0, count_statements.statements
+
+
+def test_past_16_kb_of_surrogate_keys_a_body_names_its_collection_and_own_objects():
+    from app.public.caching import SURROGATE_KEYS_MAX_BYTES, describe
+
+    portfolios = [
+        {
+            "id": n,
+            "updated_at": "2026-01-13T10:00:00Z",
+            "tags_data": [{"id": n * 1000 + t} for t in range(20)],
+        }
+        for n in range(100)
+    ]
+    keys, last_modified = describe("portfolios", "portfolio", {"results": portfolios})
+    assert keys == ["portfolios", *(f"portfolio-{n}" for n in range(100))]
+    assert len(" ".join(keys)) <= SURROGATE_KEYS_MAX_BYTES
+    assert last_modified == "Tue, 13 Jan 2026 10:00:00 GMT"
