@@ -41,6 +41,7 @@ from app.portfolios.reorder import router as portfolios_reorder_router
 from app.portfolios.router import router as portfolios_router
 from app.public import invalidation as public_invalidation
 from app.public.cache import ResponseCache
+from app.public.fast_path import PublicCacheMiddleware
 from app.public.router import router as public_router
 from app.settings import Settings, get_settings
 from app.tags.router import router as tags_router
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=settings.json_body_max_bytes,
         upload_limit=settings.upload_max_bytes,
     )
+    app.add_middleware(PublicCacheMiddleware)
     # Inside TrailingSlashMiddleware, which passes a copy of the scope on: it reads the route
     # the router chose from the scope the router was given.
     app.add_middleware(RequestMetricsMiddleware)

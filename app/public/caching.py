@@ -2,25 +2,15 @@
 from the newest change in the body, `Surrogate-Key`/`Cache-Tag` naming every object in it."""
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
 
 from app.public.cache import CachedResponse
 
 # Cloudflare caps Cache-Tag at 16 KB; past it a body names its collection and its own objects
 # only, and a purge by collection key still reaches it.
 SURROGATE_KEYS_MAX_BYTES = 16 * 1024
-# The fields that embed another object, and what kind of object it is.
-EMBEDDED_KIND = {
-    "image_data": "media",
-    "images_data": "media",
-    "value_file": "media",
-    "employer_data": "employer",
-    "tags_data": "tag",
-}
 
 
 def strong_etag(body: bytes) -> str:
@@ -39,31 +29,33 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def _walk(value: Any, kind: str | None, keys: list[str], times: list[str]) -> None:
-    if isinstance(value, dict):
-        if kind is not None and "id" in value:
-            keys.append(f"{kind}-{value['id']}")
-        updated_at = value.get("updated_at")
-        if isinstance(updated_at, str):
-            times.append(updated_at)
-        for field, child in value.items():
-            _walk(child, EMBEDDED_KIND.get(field), keys, times)
-    elif isinstance(value, list):
-        for item in value:
-            _walk(item, kind, keys, times)
+# Every object in a public body opens with its id and a field that tells its kind (key order is
+# fixed by the read models, in the JSON PostgreSQL writes (`"id" : 1, "title"`) and in Python's
+# (`"id":1,"title"`)); inside JSON strings a quote is escaped, so no text can look like one.
+_NUMBER = rb'\{"id"\s*:\s*(\d+),\s*'
+_PORTFOLIO = re.compile(_NUMBER + rb'"title"\s*:')
+_MEDIA = re.compile(_NUMBER + rb'"type"\s*:')
+# A tag or an employer (`id`, `name`, `image_data`); an employer inside a portfolio is its
+# `employer_data`.
+_NAMED = re.compile(
+    rb'("employer_data"\s*:\s*)?' + _NUMBER + rb'"name"\s*:\s*"(?:[^"\\]|\\.)*",\s*"image_data"\s*:'
+)
+_UPDATED_AT = re.compile(rb'"updated_at"\s*:\s*"([^"]+)"')
 
 
-def describe(collection: str, kind: str, payload: Any) -> tuple[list[str], str | None]:
+def describe(collection: str, kind: str, body: bytes) -> tuple[list[str], str | None]:
     """The surrogate keys of a body (its collection first, then every object it shows, each once)
-    and its `Last-Modified` (the newest `updated_at` in it), from the parsed body; `payload` is
-    one object or a page envelope of `kind` objects."""
-    keys: list[str] = []
-    times: list[str] = []
-    items = payload.get("results") if isinstance(payload, dict) and "results" in payload else None
-    _walk(items if items is not None else payload, kind, keys, times)
-    ordered = list(dict.fromkeys([collection, *keys]))
+    and its `Last-Modified` (the newest `updated_at` in it), read off the JSON text: no parsing
+    of a body that can be hundreds of kilobytes. `kind`: what the body's own objects are."""
+    keys = [collection]
+    keys += [f"portfolio-{found.group(1).decode()}" for found in _PORTFOLIO.finditer(body)]
+    for found in _NAMED.finditer(body):
+        named = "employer" if found.group(1) or kind == "employer" else "tag"
+        keys.append(f"{named}-{found.group(2).decode()}")
+    keys += [f"media-{found.group(1).decode()}" for found in _MEDIA.finditer(body)]
+    times = [found.group(1).decode() for found in _UPDATED_AT.finditer(body)]
     newest = max(times, key=lambda moment: moment[:19]) if times else None  # to the second
-    return _within_limit(ordered, kind), _http_date(newest) if newest else None
+    return _within_limit(list(dict.fromkeys(keys)), kind), _http_date(newest) if newest else None
 
 
 def _within_limit(keys: list[str], kind: str) -> list[str]:
@@ -88,6 +80,5 @@ def _http_date(drf_time: str) -> str | None:
 
 
 def cached_response(status: int, body: bytes, collection: str, kind: str) -> CachedResponse:
-    payload = json.loads(body)
-    keys, last_modified = describe(collection, kind, payload)
+    keys, last_modified = describe(collection, kind, body)
     return CachedResponse(status, body, strong_etag(body), last_modified, tuple(keys))

@@ -65,6 +65,25 @@ def _request_key(request: Request, *parts: str) -> str:
     return "|".join([public_origin(request), *parts, query])
 
 
+def request_key_of(request: Request) -> tuple[str, str] | None:
+    """`_request_key` of a public route's request from its (decoded) path alone, and the path
+    of its route; None for other paths."""
+    path = request.scope["path"].rstrip("/")
+    if path in LIST_PATHS:
+        return _request_key(request, LIST_PATHS[path]), path
+    prefix, _slash, slug = path.rpartition("/")
+    if prefix == "/api/public/portfolios" and slug:
+        return _request_key(request, "portfolio", slug), f"{prefix}/{{slug}}"
+    return None
+
+
+LIST_PATHS = {
+    "/api/public/portfolios": "portfolios",
+    "/api/public/tags": "tags",
+    "/api/public/employers": "employers",
+}
+
+
 async def answer(request: Request, key: str, collection: str, kind: str, build: Build) -> Response:
     cache: ResponseCache = request.app.state.public_cache
     found = cache.get(key)
@@ -76,10 +95,10 @@ async def answer(request: Request, key: str, collection: str, kind: str, build: 
             status, body = 404, service.not_found_body()
         found = cached_response(status, body, collection, kind)
         cache.put(key, found, generation)
-    return _respond(request, found)
+    return respond(request, found)
 
 
-def _respond(request: Request, found: CachedResponse) -> Response:
+def respond(request: Request, found: CachedResponse) -> Response:
     settings: Settings = request.app.state.settings
     headers = {
         "ETag": found.etag,

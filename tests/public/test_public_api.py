@@ -1,12 +1,14 @@
 """`/api/public/...` as API.md's "Public read API" gives it: what is shown (active, not trashed,
 no private meta) and the HTTP caching of every public 200 and 404."""
 
+import json
 import re
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import pytest
 
+from app.public.caching import SURROGATE_KEYS_MAX_BYTES, describe
 from tests.public.conftest import ok
 
 LIST = "/api/public/portfolios/"
@@ -119,17 +121,60 @@ async def test_a_cached_body_and_a_304_cost_no_sql(app, anonymous, site, count_s
 
 
 def test_past_16_kb_of_surrogate_keys_a_body_names_its_collection_and_own_objects():
-    from app.public.caching import SURROGATE_KEYS_MAX_BYTES, describe
-
     portfolios = [
         {
             "id": n,
+            "title": f"p{n}",
+            "tags_data": [
+                {"id": n * 1000 + t, "name": f"t{t}", "image_data": None} for t in range(20)
+            ],
             "updated_at": "2026-01-13T10:00:00Z",
-            "tags_data": [{"id": n * 1000 + t} for t in range(20)],
         }
         for n in range(100)
     ]
-    keys, last_modified = describe("portfolios", "portfolio", {"results": portfolios})
+    body = json.dumps({"results": portfolios}).encode()
+    keys, last_modified = describe("portfolios", "portfolio", body)
     assert keys == ["portfolios", *(f"portfolio-{n}" for n in range(100))]
     assert len(" ".join(keys)) <= SURROGATE_KEYS_MAX_BYTES
     assert last_modified == "Tue, 13 Jan 2026 10:00:00 GMT"
+
+
+EMBEDDED_KIND = {
+    "image_data": "media",
+    "images_data": "media",
+    "value_file": "media",
+    "employer_data": "employer",
+    "tags_data": "tag",
+}
+
+
+def walked(value, kind, keys):
+    """The objects of a parsed body, by walking it: what `describe` reads off the text."""
+    if isinstance(value, dict):
+        if kind is not None and "id" in value:
+            keys.add(f"{kind}-{value['id']}")
+        for field, child in value.items():
+            walked(child, EMBEDDED_KIND.get(field), keys)
+    elif isinstance(value, list):
+        for item in value:
+            walked(item, kind, keys)
+    return keys
+
+
+@pytest.mark.parametrize(
+    ("path", "collection", "kind"),
+    [
+        (LIST, "portfolios", "portfolio"),
+        ("/api/public/tags/", "tags", "tag"),
+        ("/api/public/employers/", "employers", "employer"),
+    ],
+)
+async def test_the_keys_read_off_the_text_are_the_objects_of_the_parsed_body(
+    anonymous, site, path, collection, kind
+):
+    response = await anonymous.get(path)
+    keys, _last_modified = describe(collection, kind, response.content)
+    expected = walked(response.json()["results"], kind, set())
+    assert keys[0] == collection
+    assert set(keys[1:]) == expected
+    assert response.headers["surrogate-key"] == " ".join(keys)
