@@ -32,14 +32,13 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 # Every object in a public body opens with its id and a field that tells its kind (key order is
 # fixed by the read models, in the JSON PostgreSQL writes (`"id" : 1, "title"`) and in Python's
 # (`"id":1,"title"`)); inside JSON strings a quote is escaped, so no text can look like one.
-_NUMBER = rb'\{"id"\s*:\s*(\d+),\s*'
-_PORTFOLIO = re.compile(_NUMBER + rb'"title"\s*:')
-_MEDIA = re.compile(_NUMBER + rb'"type"\s*:')
-# A tag or an employer (`id`, `name`, `image_data`); an employer inside a portfolio is its
-# `employer_data`.
-_NAMED = re.compile(
-    rb'("employer_data"\s*:\s*)?' + _NUMBER + rb'"name"\s*:\s*"(?:[^"\\]|\\.)*",\s*"image_data"\s*:'
+_OBJECT = re.compile(
+    rb'\{"id"\s*:\s*(\d+),\s*"(title|type|name)"\s*:'
+    # A tag or an employer names itself, then shows its image (a link shows its URL).
+    rb'(?:\s*"(?:[^"\\]|\\.)*",\s*("image_data"))?'
 )
+_KIND_OF_FIELD = {b"title": "portfolio", b"type": "media"}
+_EMPLOYER_DATA = b'"employer_data"'
 _UPDATED_AT = re.compile(rb'"updated_at"\s*:\s*"([^"]+)"')
 
 
@@ -48,11 +47,14 @@ def describe(collection: str, kind: str, body: bytes) -> tuple[list[str], str | 
     and its `Last-Modified` (the newest `updated_at` in it), read off the JSON text: no parsing
     of a body that can be hundreds of kilobytes. `kind`: what the body's own objects are."""
     keys = [collection]
-    keys += [f"portfolio-{found.group(1).decode()}" for found in _PORTFOLIO.finditer(body)]
-    for found in _NAMED.finditer(body):
-        named = "employer" if found.group(1) or kind == "employer" else "tag"
-        keys.append(f"{named}-{found.group(2).decode()}")
-    keys += [f"media-{found.group(1).decode()}" for found in _MEDIA.finditer(body)]
+    for found in _OBJECT.finditer(body):
+        field = found.group(2)
+        if field in _KIND_OF_FIELD:
+            keys.append(f"{_KIND_OF_FIELD[field]}-{found.group(1).decode()}")
+        elif found.group(3):  # an employer is a list's own object, or a portfolio's employer_data
+            before = body.rfind(_EMPLOYER_DATA, max(0, found.start() - 24), found.start())
+            named = "employer" if kind == "employer" or before != -1 else "tag"
+            keys.append(f"{named}-{found.group(1).decode()}")
     times = [found.group(1).decode() for found in _UPDATED_AT.finditer(body)]
     newest = max(times, key=lambda moment: moment[:19]) if times else None  # to the second
     return _within_limit(list(dict.fromkeys(keys)), kind), _http_date(newest) if newest else None
