@@ -217,6 +217,26 @@ async def whole_page(
     return (None, "[]") if total is None else (int(total), results)
 
 
+async def page_ids(
+    session: AsyncSession,
+    statement: AnySelect,
+    id_column: Any,
+    order_by: Sequence[Any],
+    page: PageRequest,
+) -> tuple[int | None, list[int]]:
+    """The total and the ids of one page (None and [] for an empty page)."""
+    ids_query = (
+        statement.with_only_columns(id_column, func.count().over().label("total"))
+        .order_by(*order_by)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    rows = [tuple(row) for row in await read(session, ids_query)]
+    if not rows:
+        return None, []
+    return int(rows[0][1]), [row[0] for row in rows]
+
+
 async def json_page(
     session: AsyncSession,
     statement: AnySelect,
@@ -233,15 +253,8 @@ async def json_page(
     (with `params` for its other parameters, such as the media URL prefix).
     Building the JSON expression itself per request would cost more than it saves.
     """
-    ids_query = (
-        statement.with_only_columns(id_column, func.count().over().label("total"))
-        .order_by(*order_by)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    rows = [tuple(row) for row in await read(session, ids_query)]
-    if not rows:
+    total, ids = await page_ids(session, statement, id_column, order_by, page)
+    if total is None:
         return None, "[]"
-    ids = [row[0] for row in rows]
     results: str = await objects.scalar(session, {**params, "ids": ids})
-    return int(rows[0][1]), results
+    return total, results

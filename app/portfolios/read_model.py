@@ -7,10 +7,21 @@ PostgreSQL and JSON serialised here.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, union
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,6 +37,7 @@ from app.common.json_sql import (
     json_page,
     media_object_sql,
     ordered_json_array,
+    page_ids,
 )
 from app.common.pagination import PageRequest, fetch_page
 from app.common.schemas import DateTimeOut, drf_datetime
@@ -134,14 +146,9 @@ def _payload(
 MediaLookup = Callable[[Any], ColumnElement[Any]]
 
 
-def _page_media(in_page: Any) -> MediaLookup:
-    """For a page (the portfolios whose id equals `in_page`): every media object the page
-    shows, built once each in a CTE, then looked up.
-
-    Tags, employers and galleries share images: building each object once per page rather
-    than once per mention is what makes a nested page cheap for PostgreSQL.
-    """
-    referenced = union(
+def _referenced_media(in_page: Any) -> Any:
+    """The ids of the media files the portfolios `in_page` show as image objects."""
+    return union(
         select(Portfolio.image_id.label("id")).where(Portfolio.id == in_page),
         select(Tag.image_id)
         .join(portfolio_tags, portfolio_tags.c.tag_id == Tag.id)
@@ -151,7 +158,17 @@ def _page_media(in_page: Any) -> MediaLookup:
         select(Employer.image_id)
         .join(Portfolio, Portfolio.employer_id == Employer.id)
         .where(Portfolio.id == in_page),
-    ).subquery("referenced")
+    )
+
+
+def _page_media(in_page: Any) -> MediaLookup:
+    """For a page (the portfolios whose id equals `in_page`): every media object the page
+    shows, built once each in a CTE, then looked up.
+
+    Tags, employers and galleries share images: building each object once per page rather
+    than once per mention is what makes a nested page cheap for PostgreSQL.
+    """
+    referenced = _referenced_media(in_page).subquery("referenced")
     media = aliased(MediaFile)
     objects = (
         select(
@@ -265,8 +282,63 @@ def _one_json(public: bool) -> Prepared:
     return Prepared(select(as_text(one)).where(Portfolio.id == _PORTFOLIO_ID))
 
 
+def _shown_keys_and_newest() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """For the public page of `:ids`: the surrogate keys of every object its JSON shows (space
+    separated), and the newest `updated_at` among them, so that the page's JSON need not be
+    read again to describe it. What is shown is what exists: a trashed tag, employer or file
+    keeps its references but is not in its table."""
+    in_page = _IN_PAGE
+
+    def keyed(prefix: str, column: Any) -> ColumnElement[Any]:
+        return constant(f"'{prefix}-'").op("||")(cast(column, Text)).label("key")
+
+    media_ids = union(
+        *_referenced_media(in_page).selects,
+        select(PortfolioMeta.value_file_id).where(
+            PortfolioMeta.portfolio_id == in_page,
+            func.left(PortfolioMeta.key, 1) != constant("'_'"),
+        ),
+    )
+    shown_media = (
+        select(MediaFile.id, MediaFile.updated_at)
+        .where(MediaFile.id.in_(select(media_ids.subquery().c[0])))
+        .cte("shown_media")
+    )
+    keys = union_all(
+        select(keyed("portfolio", Portfolio.id)).where(Portfolio.id == in_page),
+        select(keyed("employer", Employer.id))
+        .join(Portfolio, Portfolio.employer_id == Employer.id)
+        .where(Portfolio.id == in_page)
+        .distinct(),
+        select(keyed("tag", Tag.id))
+        .join(portfolio_tags, portfolio_tags.c.tag_id == Tag.id)
+        .where(portfolio_tags.c.portfolio_id == in_page)
+        .distinct(),
+        select(keyed("media", shown_media.c.id)),
+    ).subquery("shown")
+    newest = union_all(
+        select(Portfolio.updated_at.label("at")).where(Portfolio.id == in_page),
+        select(shown_media.c.updated_at),
+    ).subquery("times")
+    return (
+        select(func.string_agg(keys.c.key, constant("' '"))).scalar_subquery(),
+        select(func.max(newest.c.at)).scalar_subquery(),
+    )
+
+
+def _public_pages_json() -> Prepared:
+    page = _portfolio_json(_page_media(_IN_PAGE), public=True)
+    keys, newest = _shown_keys_and_newest()
+    return Prepared(
+        select(as_text(ordered_json_array(page, Portfolio.id)), keys, newest).where(
+            Portfolio.id == _IN_PAGE
+        )
+    )
+
+
 # By `public`: the staff's statements, and the website's (without private meta).
 PORTFOLIOS_JSON = {public: _pages_json(public) for public in (False, True)}
+PUBLIC_PAGE_DESCRIBED = _public_pages_json()
 PORTFOLIO_JSON = {public: _one_json(public) for public in (False, True)}
 
 
@@ -296,6 +368,27 @@ async def one_portfolio(
         raise NotFound()
     payloads = await portfolio_payloads(session, rows, url_for, public=public)
     return json_text(payloads[0]).encode()
+
+
+Described = tuple[list[str], datetime | None]  # surrogate keys, newest `updated_at`
+
+
+async def public_page(
+    session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
+) -> tuple[int, str, Described | None]:
+    """`portfolio_page(public=True)`, and on PostgreSQL what the page shows, written with it
+    (None: read it off the JSON)."""
+    if not uses_database_json(session, url_for.prefix):
+        count, results = await portfolio_page(session, query, page, url_for, public=True)
+        return count, results, None
+    statement = repository.select_portfolios(query)
+    total, ids = await page_ids(session, statement, Portfolio.id, repository.order_by(query), page)
+    if total is None:
+        count, _rows = await fetch_page(session, statement, page)
+        return count, "[]", ([], None)
+    params = {"ids": ids, "media_prefix": url_for.prefix}
+    results, keys, newest = (await PUBLIC_PAGE_DESCRIBED.rows(session, params))[0]
+    return total, results, (keys.split(" ") if keys else [], newest)
 
 
 async def portfolio_page(

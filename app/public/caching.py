@@ -81,6 +81,23 @@ def _http_date(drf_time: str) -> str | None:
     return format_datetime(moment, usegmt=True)
 
 
-def cached_response(status: int, body: bytes, collection: str, kind: str) -> CachedResponse:
-    keys, last_modified = describe(collection, kind, body)
+def cached_response(
+    status: int,
+    body: bytes,
+    collection: str,
+    kind: str,
+    shown: tuple[list[str], datetime | None] | None = None,
+) -> CachedResponse:
+    """`shown`: the body's object keys and newest `updated_at` when its query wrote them;
+    else they are read off the body."""
+    if shown is None:
+        keys, last_modified = describe(collection, kind, body)
+    else:
+        object_keys, newest = shown
+        keys = _within_limit([collection, *object_keys], kind)
+        last_modified = (
+            format_datetime(newest.astimezone(UTC).replace(microsecond=0), usegmt=True)
+            if newest
+            else None
+        )
     return CachedResponse(status, body, strong_etag(body), last_modified, tuple(keys))

@@ -26,7 +26,7 @@ from app.employers.read_model import EmployerOut
 from app.errors import NotFound
 from app.media.dependencies import StorageDep
 from app.named.repository import ORDERING_FIELDS as NAMED_ORDERING
-from app.portfolios.read_model import PortfolioOut
+from app.portfolios.read_model import Described, PortfolioOut
 from app.portfolios.repository import ORDERING_FIELDS
 from app.portfolios.schemas import PortfolioQuery
 from app.public import service
@@ -51,7 +51,8 @@ CACHE_HEADERS = {
     "Surrogate-Key": {"description": "Space-separated keys of every object in the body."},
     "Cache-Tag": {"description": "The same keys, comma-separated."},
 }
-Build = Callable[[], Awaitable[bytes]]
+# A body, and what it shows when its query wrote that too (else it is read off the body).
+Build = Callable[[], Awaitable[tuple[bytes, Described | None]]]
 
 
 def _urls(request: Request, storage: Any) -> service.PublicMediaUrls:
@@ -89,11 +90,12 @@ async def answer(request: Request, key: str, collection: str, kind: str, build: 
     found = cache.get(key)
     if found is None:
         generation = cache.generation
+        shown: Described | None = None
         try:
-            status, body = 200, await build()
+            status, (body, shown) = 200, await build()
         except NotFound:
             status, body = 404, service.not_found_body()
-        found = cached_response(status, body, collection, kind)
+        found = cached_response(status, body, collection, kind, shown)
         cache.put(key, found, generation)
     return respond(request, found)
 
@@ -174,10 +176,10 @@ async def list_public_portfolios(
         completed_to=completed_to,
     )
 
-    async def build() -> bytes:
+    async def build() -> tuple[bytes, Described | None]:
         urls = _urls(request, storage)
-        total, results = await service.portfolio_page(session, query, page, urls)
-        return bytes(raw_page_response(request, page, total, results).body)
+        total, results, shown = await service.portfolio_page(session, query, page, urls)
+        return bytes(raw_page_response(request, page, total, results).body), shown
 
     key = _request_key(request, "portfolios")
     return await answer(request, key, "portfolios", "portfolio", build)
@@ -197,8 +199,8 @@ async def get_public_portfolio(
 ) -> Response:
     """An inactive, trashed or unknown portfolio is a 404 (cached too, under `portfolios`)."""
 
-    async def build() -> bytes:
-        return await service.portfolio_by_slug(session, slug, _urls(request, storage))
+    async def build() -> tuple[bytes, Described | None]:
+        return await service.portfolio_by_slug(session, slug, _urls(request, storage)), None
 
     key = _request_key(request, "portfolio", slug)
     return await answer(request, key, "portfolios", "portfolio", build)
@@ -218,10 +220,10 @@ async def list_public_tags(
     ordering: NamedOrdering,
     filters: CommonFiltersDep,
 ) -> Response:
-    async def build() -> bytes:
+    async def build() -> tuple[bytes, Described | None]:
         query = ListQuery(filters, ordering)
         total, results = await service.tag_page(session, query, page, _urls(request, storage))
-        return bytes(raw_page_response(request, page, total, results).body)
+        return bytes(raw_page_response(request, page, total, results).body), None
 
     return await answer(request, _request_key(request, "tags"), "tags", "tag", build)
 
@@ -240,11 +242,11 @@ async def list_public_employers(
     ordering: NamedOrdering,
     filters: CommonFiltersDep,
 ) -> Response:
-    async def build() -> bytes:
+    async def build() -> tuple[bytes, Described | None]:
         query = ListQuery(filters, ordering)
         urls = _urls(request, storage)
         total, results = await service.employer_page(session, query, page, urls)
-        return bytes(raw_page_response(request, page, total, results).body)
+        return bytes(raw_page_response(request, page, total, results).body), None
 
     key = _request_key(request, "employers")
     return await answer(request, key, "employers", "employer", build)

@@ -51,8 +51,8 @@ def _active(query: PortfolioQuery) -> PortfolioQuery:
 
 async def portfolio_page(
     session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
-) -> tuple[int, str]:
-    return await portfolios.portfolio_page(session, _active(query), page, url_for, public=True)
+) -> tuple[int, str, portfolios.Described | None]:
+    return await portfolios.public_page(session, _active(query), page, url_for)
 
 
 async def portfolio_by_slug(session: AsyncSession, slug: str, url_for: MediaUrls) -> bytes:

@@ -177,4 +177,7 @@ async def test_the_keys_read_off_the_text_are_the_objects_of_the_parsed_body(
     expected = walked(response.json()["results"], kind, set())
     assert keys[0] == collection
     assert set(keys[1:]) == expected
-    assert response.headers["surrogate-key"] == " ".join(keys)
+    # On PostgreSQL the list's keys come from its query: the same, maybe in another order.
+    sent = response.headers["surrogate-key"].split(" ")
+    assert sent[0] == collection
+    assert sorted(sent) == sorted(keys)
