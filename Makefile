@@ -23,7 +23,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz \
-	lint format clean bench bench-media bench-variants bench-neighbours bench-api bench-attack bench-webhooks
+	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks
 
 $(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -93,6 +93,10 @@ bench-media: install
 # WebP/AVIF variants of an HD photo: time against a full decode, bytes against the JPEG thumbnails.
 bench-variants: install
 	$(BIN)/python -m bench.variants
+
+# The public API against a hand-written reference (Starlette + asyncpg), warm, 304 and cold; wrk.
+bench-public: install
+	$(BIN)/python -m bench.public_api
 
 # Upload time beside one CPU-bound program per core, for each CPU_WORK_PRIORITY.
 bench-neighbours: install

@@ -162,6 +162,10 @@ def _referenced_media(in_page: Any) -> Any:
 
 
 def _page_media(in_page: Any) -> MediaLookup:
+    return _page_media_cte(in_page)[0]
+
+
+def _page_media_cte(in_page: Any) -> tuple[MediaLookup, Any]:
     """For a page (the portfolios whose id equals `in_page`): every media object the page
     shows, built once each in a CTE, then looked up.
 
@@ -173,6 +177,7 @@ def _page_media(in_page: Any) -> MediaLookup:
     objects = (
         select(
             media.id,
+            media.updated_at,
             media_object_sql(media, MEDIA_PREFIX).label("object"),
         )
         .where(media.id.in_(select(referenced.c.id)))
@@ -182,7 +187,7 @@ def _page_media(in_page: Any) -> MediaLookup:
     def lookup(media_id: Any) -> ColumnElement[Any]:
         return select(objects.c.object).where(objects.c.id == media_id).scalar_subquery()
 
-    return lookup
+    return lookup, objects
 
 
 def _portfolio_json(media_object: MediaLookup, *, public: bool = False) -> ColumnElement[Any]:
@@ -282,28 +287,26 @@ def _one_json(public: bool) -> Prepared:
     return Prepared(select(as_text(one)).where(Portfolio.id == _PORTFOLIO_ID))
 
 
-def _shown_keys_and_newest() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def _shown_keys_and_newest(page_media: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """For the public page of `:ids`: the surrogate keys of every object its JSON shows (space
     separated), and the newest `updated_at` among them, so that the page's JSON need not be
-    read again to describe it. What is shown is what exists: a trashed tag, employer or file
-    keeps its references but is not in its table."""
+    read again to describe it. `page_media` is the page's image objects, built once for its
+    JSON; its meta's files are looked up here. What is shown is what exists: a trashed tag,
+    employer or file keeps its references but is not in its table."""
     in_page = _IN_PAGE
 
     def keyed(prefix: str, column: Any) -> ColumnElement[Any]:
         return constant(f"'{prefix}-'").op("||")(cast(column, Text)).label("key")
 
-    media_ids = union(
-        *_referenced_media(in_page).selects,
-        select(PortfolioMeta.value_file_id).where(
-            PortfolioMeta.portfolio_id == in_page,
-            func.left(PortfolioMeta.key, 1) != constant("'_'"),
-        ),
+    files = select(MediaFile.id, MediaFile.updated_at).where(
+        MediaFile.id.in_(
+            select(PortfolioMeta.value_file_id).where(
+                PortfolioMeta.portfolio_id == in_page,
+                func.left(PortfolioMeta.key, 1) != constant("'_'"),
+            )
+        )
     )
-    shown_media = (
-        select(MediaFile.id, MediaFile.updated_at)
-        .where(MediaFile.id.in_(select(media_ids.subquery().c[0])))
-        .cte("shown_media")
-    )
+    shown_media = union(select(page_media.c.id, page_media.c.updated_at), files).subquery()
     keys = union_all(
         select(keyed("portfolio", Portfolio.id)).where(Portfolio.id == in_page),
         select(keyed("employer", Employer.id))
@@ -327,8 +330,9 @@ def _shown_keys_and_newest() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
 
 
 def _public_pages_json() -> Prepared:
-    page = _portfolio_json(_page_media(_IN_PAGE), public=True)
-    keys, newest = _shown_keys_and_newest()
+    lookup, page_media = _page_media_cte(_IN_PAGE)
+    page = _portfolio_json(lookup, public=True)
+    keys, newest = _shown_keys_and_newest(page_media)
     return Prepared(
         select(as_text(ordered_json_array(page, Portfolio.id)), keys, newest).where(
             Portfolio.id == _IN_PAGE
