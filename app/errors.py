@@ -227,6 +227,11 @@ def _render(error: APIError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 
+def error_response(error: APIError) -> JSONResponse:
+    """The response an error raised in a route would get, for middleware that answers itself."""
+    return _render(error)
+
+
 async def handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, APIError)
     return _render(exc)

@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=settings.json_body_max_bytes,
         upload_limit=settings.upload_max_bytes,
     )
-    app.add_middleware(PublicCacheMiddleware)
+    app.add_middleware(PublicCacheMiddleware, rate_limit=settings.public_rate_limit)
     # Inside TrailingSlashMiddleware, which passes a copy of the scope on: it reads the route
     # the router chose from the scope the router was given.
     app.add_middleware(RequestMetricsMiddleware)

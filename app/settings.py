@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     public_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Origins allowed to read the public API from a browser; empty: any (`*`, no credentials).
     public_cors_origins: CommaList = []
+    # Public requests a minute per client address, per process; 0: no limit (the gateway's job).
+    public_rate_limit: int = Field(default=0, ge=0)
 
     page_size_default: int = Field(default=10, ge=1)
     page_size_max: int = Field(default=100, ge=1)

@@ -181,3 +181,24 @@ async def test_the_keys_read_off_the_text_are_the_objects_of_the_parsed_body(
     sent = response.headers["surrogate-key"].split(" ")
     assert sent[0] == collection
     assert sorted(sent) == sorted(keys)
+
+
+async def test_no_rate_limit_unless_configured(anonymous, site):
+    statuses = {(await anonymous.get("/api/public/tags/")).status_code for _ in range(30)}
+    assert statuses == {200}
+
+
+async def test_a_configured_rate_limit_counts_each_client_address(settings, site):
+    from app.main import create_app
+    from tests.conftest import make_client
+
+    limited = create_app(settings.model_copy(update={"public_rate_limit": 3}))
+    async with limited.router.lifespan_context(limited), make_client(limited) as client:
+        one = {"X-Forwarded-For": "203.0.113.7"}
+        statuses = [(await client.get(LIST, headers=one)).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = await client.get(LIST, headers=one)
+        assert refused.json()["detail"].startswith("Request was throttled. Expected available in")
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        other = await client.get(LIST, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert other.status_code == 200
