@@ -23,7 +23,7 @@ from app.common.search import SearchQuery, search_description
 from app.common.urls import public_origin
 from app.db import SessionDep
 from app.employers.read_model import EmployerOut
-from app.errors import NotFound
+from app.errors import NotFound, Throttled, openapi_responses
 from app.media.dependencies import StorageDep
 from app.named.repository import ORDERING_FIELDS as NAMED_ORDERING
 from app.portfolios.read_model import Described, PortfolioOut
@@ -138,7 +138,12 @@ def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
 
 
 def _documented(model: Any) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": model, "headers": CACHE_HEADERS}, **NOT_MODIFIED}
+    """200 with its caching headers, 304, and 429 (only when PUBLIC_RATE_LIMIT is set)."""
+    return {
+        200: {"model": model, "headers": CACHE_HEADERS},
+        **NOT_MODIFIED,
+        **openapi_responses([Throttled]),
+    }
 
 
 @router.get(
