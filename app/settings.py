@@ -257,6 +257,9 @@ class Settings(BaseSettings):
             problems.append("CORS_ORIGINS must list origins, not '*'")
         if not self.allowed_hosts:
             problems.append("PUBLIC_BASE_URL (https://host) or ALLOWED_HOSTS must name the host")
+        if not self.public_base_url:
+            # Public bodies are kept by caches: no request's Host may write their URLs.
+            problems.append("PUBLIC_BASE_URL must be set: the public API takes its URLs from it")
         if "*" in self.allowed_hosts:
             problems.append("ALLOWED_HOSTS must list host names, not '*'")
         problems += _too_trusting(self.trusted_proxies)

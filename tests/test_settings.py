@@ -46,6 +46,10 @@ SAFE_PRODUCTION = {
         ({"public_base_url": None}, "PUBLIC_BASE_URL .* or ALLOWED_HOSTS must name the host"),
         ({"public_base_url": "api.example.org"}, "PUBLIC_BASE_URL .* or ALLOWED_HOSTS"),
         ({"allowed_hosts": ["*"]}, "ALLOWED_HOSTS must list host names"),
+        (
+            {"public_base_url": None, "allowed_hosts": ["api.example.org"]},
+            "PUBLIC_BASE_URL must be set: the public API takes its URLs from it",
+        ),
         ({"trusted_proxies": ["10.0.0.0/8", "0.0.0.0/0"]}, "not every address"),
         ({"trusted_proxies": ["::/0"]}, "not every address"),
         ({"trusted_proxies": ["0.0.0.0/1", "128.0.0.0/1"]}, "not every address"),
@@ -68,9 +72,9 @@ def test_production_accepts_safe_settings():
     assert settings.allowed_hosts == ["api.example.org"]
 
 
-def test_production_accepts_allowed_hosts_without_a_public_base_url(monkeypatch):
+def test_production_takes_allowed_hosts_beside_the_public_base_url(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", "API.example.org:8443, .example.com,[::1]:8000")
-    settings = Settings(_env_file=None, **{**SAFE_PRODUCTION, "public_base_url": None})
+    settings = Settings(_env_file=None, **SAFE_PRODUCTION)
     assert settings.allowed_hosts == ["api.example.org:8443", ".example.com", "[::1]:8000"]
 
 
