@@ -56,6 +56,8 @@ async def portfolio_page(
 
 
 async def portfolio_by_slug(session: AsyncSession, slug: str, url_for: MediaUrls) -> bytes:
+    if "\x00" in slug:  # PostgreSQL text holds no NUL: no slug has one
+        raise NotFound()
     found = await session.scalar(
         select(Portfolio.id).where(Portfolio.slug == slug, Portfolio.is_active)
     )

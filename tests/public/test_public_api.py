@@ -202,3 +202,10 @@ async def test_a_configured_rate_limit_counts_each_client_address(settings, site
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         other = await client.get(LIST, headers={"X-Forwarded-For": "203.0.113.8"})
         assert other.status_code == 200
+
+
+@pytest.mark.parametrize("slug", ["%00", "a%00b", "x" * 300, "no-such-slug"])
+async def test_a_slug_no_portfolio_can_have_is_a_404(anonymous, site, slug):
+    response = await anonymous.get(f"/api/public/portfolios/{slug}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
