@@ -26,7 +26,7 @@ CONFIG = HERE / "schemathesis.toml"
 HOOKS = HERE / "schemathesis_hooks.py"
 ST = Path(sys.executable).parent / "st"
 # Each stateful suite stops after a few dozen scenarios (see the config): these add more.
-STATEFUL_SEEDS = (1, 2, 3, 4)
+STATEFUL_SEEDS = (1, 2, 3, 4, 5, 6)
 CHAINS = (
     "create_portfolio",
     "create_portfolio_link",
