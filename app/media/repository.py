@@ -15,6 +15,7 @@ from app.common.crud import FieldChanges, apply_changes
 from app.common.listing import ListQuery, apply_list_query
 from app.common.pagination import PageRequest, fetch_page
 from app.common.sql import AnySelect, read
+from app.media.naming import with_random_suffix
 from app.media.read_model import MediaType, file_payload, media_payload
 from app.media.serialize import UrlFor
 from app.models import MediaFile, MediaThumbnail, MediaVariant, UsedMediaName
@@ -72,6 +73,7 @@ def _renditions() -> Any:
 RENDITION = _renditions()
 
 
+NAME_ATTEMPTS = 10
 RECORD_NAME = {
     backend.dialect.name: backend.insert(UsedMediaName).on_conflict_do_nothing(
         index_elements=["path"]
@@ -84,6 +86,17 @@ async def claim_name(session: AsyncSession, key: str) -> bool:
     """Record a storage key as used; whether no upload had used it before (it is now ours)."""
     statement = RECORD_NAME[session.get_bind().dialect.name].returning(UsedMediaName.path)
     return (await session.execute(statement, {"path": key})).first() is not None
+
+
+async def unused_name(session: AsyncSession, key: str) -> str:
+    """`key`, or a variant with a random suffix, never given to any upload before (claimed in
+    the request's transaction: an upload of the same name at the same time waits for it)."""
+    candidate = key
+    for _ in range(NAME_ATTEMPTS):
+        if await claim_name(session, candidate):
+            return candidate
+        candidate = with_random_suffix(key)
+    raise AssertionError(f"no unused name for {key!r} in {NAME_ATTEMPTS} random attempts")
 
 
 async def record_names(session: AsyncSession, keys: list[str]) -> None:

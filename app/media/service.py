@@ -42,7 +42,6 @@ logger = logging.getLogger("app.media")
 # Each decode may take hundreds of MiB, so no more run at once; a few uploads wait (spooled to
 # disk, not in memory), and beyond them an upload is refused at once with a 503.
 IMAGE_QUEUE_PER_THREAD = 16
-NAME_ATTEMPTS = 10
 
 
 @dataclass
@@ -142,7 +141,7 @@ async def create_media(
     content: bytes | IO[bytes] = upload.file
     if image is not None and image.cleaned_original is not None:
         content = image.cleaned_original
-    key = await _unused_name(session, naming.original_key(day, stem, sniffed.extension))
+    key = await repository.unused_name(session, naming.original_key(day, stem, sniffed.extension))
     async with _storage_failures_are_503():
         stored_key = await storage.save(key, content, sniffed.mime_type)
     saved.append(stored_key)
@@ -176,17 +175,6 @@ async def create_media(
     if image is not None and settings.media_variant_formats:
         await request_variants(session, media.id)
     return media
-
-
-async def _unused_name(session: AsyncSession, key: str) -> str:
-    """`key`, or a variant with a random suffix, never given to any upload before (claimed in
-    the request's transaction: an upload of the same name at the same time waits for it)."""
-    candidate = key
-    for _ in range(NAME_ATTEMPTS):
-        if await repository.claim_name(session, candidate):
-            return candidate
-        candidate = naming.with_random_suffix(key)
-    raise AssertionError(f"no unused name for {key!r} in {NAME_ATTEMPTS} random attempts")
 
 
 async def _store_thumbnails(

@@ -33,7 +33,6 @@ from app.settings import Settings
 
 logger = logging.getLogger("app.media")
 VARIANTS = "media.variants"
-NAME_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,9 @@ async def _store(
 ) -> list[StoredVariant]:
     """Store all or none, under names never given before; removed unless the rows commit."""
     keys = [
-        await _unused_name(session, naming.variant_key(original, each.box, each.format.name))
+        await repository.unused_name(
+            session, naming.variant_key(original, each.box, each.format.name)
+        )
         for each in rendered
     ]
     saved = await storage.save_all(
@@ -162,15 +163,6 @@ async def _store(
         StoredVariant(each.box, each.format.name, key, each.width, each.height, each.size)
         for key, each in zip(saved, rendered, strict=True)
     ]
-
-
-async def _unused_name(session: AsyncSession, key: str) -> str:
-    candidate = key
-    for _ in range(NAME_ATTEMPTS):
-        if await repository.claim_name(session, candidate):
-            return candidate
-        candidate = naming.with_random_suffix(key)
-    raise AssertionError(f"no unused name for {key!r} in {NAME_ATTEMPTS} random attempts")
 
 
 async def _add_rows(
