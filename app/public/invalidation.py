@@ -7,19 +7,15 @@ which every other replica's listener receives. A listener that loses its connect
 whole cache when it is back: what was notified meanwhile is lost.
 """
 
-import asyncio
-import logging
 from collections.abc import Iterable
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import after_commit
-from app.jobs.listener import HEALTH_CHECK_EVERY, asyncpg_dsn
+from app.jobs.listener import listen_on
 from app.public.cache import ResponseCache
 
-logger = logging.getLogger("app.public")
 CHANNEL = "portfolio_api_public"
 COLLECTIONS = ("portfolios", "tags", "employers")
 _KEYS = "public_keys_changed"
@@ -79,32 +75,21 @@ async def announce(session: AsyncSession, keys: list[str]) -> None:
         )
 
 
-async def listen(database_url: str, cache: ResponseCache, connect_timeout: float = 5.0) -> None:
+async def listen(database_url: str, cache: ResponseCache) -> None:
     """Drop what other replicas' changes touched, until cancelled."""
-    delay = 1.0
 
-    def received(_connection: object, _pid: int, _channel: str, payload: str) -> None:
-        cache.drop(payload.split())
+    def connected() -> None:
+        cache.clear()  # whatever was notified while we were not listening is lost
+        cache.live = True
 
-    while True:
-        connection = None
-        try:
-            connection = await asyncpg.connect(asyncpg_dsn(database_url), timeout=connect_timeout)
-            await connection.add_listener(CHANNEL, received)
-            cache.clear()  # whatever was notified while we were not listening is lost
-            cache.live = True
-            delay = 1.0
-            while not connection.is_closed():
-                await asyncio.sleep(HEALTH_CHECK_EVERY)
-                await asyncio.wait_for(connection.execute("SELECT 1"), connect_timeout)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.warning("LISTEN for public changes lost (%s); again in %.0f s", exc, delay)
-        finally:
-            cache.live = False
-            cache.clear()
-            if connection is not None and not connection.is_closed():
-                await connection.close(timeout=1)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 30.0)
+    def lost() -> None:
+        cache.live = False
+        cache.clear()
+
+    await listen_on(
+        database_url,
+        CHANNEL,
+        lambda payload: cache.drop(payload.split()),
+        connected=connected,
+        lost=lost,
+    )
