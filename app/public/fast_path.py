@@ -54,4 +54,6 @@ class PublicCacheMiddleware:
                 scope["route"] = self._route(request, matched[1])
                 await respond(request, found)(scope, receive, send)
                 return
+            if matched is not None:
+                request.state.public_cache_key = matched  # the route need not work it out again
         await self.app(scope, receive, send)

@@ -16,7 +16,7 @@ from app.common.crud import raw_page_response
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
 from app.common.ordering import Ordering, ordering_dependency
-from app.common.pagination import Page, PageDep
+from app.common.pagination import Page, PageDep, PageRequest
 from app.common.query import DateTimeQuery, Int64ListQuery, Int64Query
 from app.common.routing import APIRouter, Public
 from app.common.search import SearchQuery, search_description
@@ -53,6 +53,7 @@ CACHE_HEADERS = {
 }
 # A body, and what it shows when its query wrote that too (else it is read off the body).
 Build = Callable[[], Awaitable[tuple[bytes, Described | None]]]
+NamedPage = Callable[[Any, ListQuery, PageRequest, Any], Awaitable[tuple[int, str]]]
 
 
 def _urls(request: Request, storage: Any) -> service.PublicMediaUrls:
@@ -68,7 +69,11 @@ def _request_key(request: Request, *parts: str) -> str:
 
 def request_key_of(request: Request) -> tuple[str, str] | None:
     """`_request_key` of a public route's request from its (decoded) path alone, and the path
-    of its route; None for other paths."""
+    of its route; None for other paths. The fast path computes it before routing and leaves it
+    in the request's state for the route."""
+    known: tuple[str, str] | None = getattr(request.state, "public_cache_key", None)
+    if known is not None:
+        return known
     path = request.scope["path"].rstrip("/")
     if path in LIST_PATHS:
         return _request_key(request, LIST_PATHS[path]), path
@@ -85,8 +90,11 @@ LIST_PATHS = {
 }
 
 
-async def answer(request: Request, key: str, collection: str, kind: str, build: Build) -> Response:
+async def answer(request: Request, collection: str, kind: str, build: Build) -> Response:
     cache: ResponseCache = request.app.state.public_cache
+    matched = request_key_of(request)
+    assert matched is not None, "answer() serves the public routes only"
+    key = matched[0]
     found = cache.get(key)
     if found is None:
         generation = cache.generation
@@ -186,8 +194,7 @@ async def list_public_portfolios(
         total, results, shown = await service.portfolio_page(session, query, page, urls)
         return bytes(raw_page_response(request, page, total, results).body), shown
 
-    key = _request_key(request, "portfolios")
-    return await answer(request, key, "portfolios", "portfolio", build)
+    return await answer(request, "portfolios", "portfolio", build)
 
 
 @router.get(
@@ -207,8 +214,7 @@ async def get_public_portfolio(
     async def build() -> tuple[bytes, Described | None]:
         return await service.portfolio_by_slug(session, slug, _urls(request, storage)), None
 
-    key = _request_key(request, "portfolio", slug)
-    return await answer(request, key, "portfolios", "portfolio", build)
+    return await answer(request, "portfolios", "portfolio", build)
 
 
 @router.get(
@@ -225,12 +231,8 @@ async def list_public_tags(
     ordering: NamedOrdering,
     filters: CommonFiltersDep,
 ) -> Response:
-    async def build() -> tuple[bytes, Described | None]:
-        query = ListQuery(filters, ordering)
-        total, results = await service.tag_page(session, query, page, _urls(request, storage))
-        return bytes(raw_page_response(request, page, total, results).body), None
-
-    return await answer(request, _request_key(request, "tags"), "tags", "tag", build)
+    query = ListQuery(filters, ordering)
+    return await _named_list(request, session, storage, page, query, service.tag_page, "tag")
 
 
 @router.get(
@@ -247,14 +249,27 @@ async def list_public_employers(
     ordering: NamedOrdering,
     filters: CommonFiltersDep,
 ) -> Response:
+    query = ListQuery(filters, ordering)
+    page_of = service.employer_page
+    return await _named_list(request, session, storage, page, query, page_of, "employer")
+
+
+async def _named_list(
+    request: Request,
+    session: Any,
+    storage: Any,
+    page: PageRequest,
+    query: ListQuery,
+    page_of: NamedPage,
+    kind: str,
+) -> Response:
+    """The tags or employers active portfolios use: `page_of` builds the page."""
+
     async def build() -> tuple[bytes, Described | None]:
-        query = ListQuery(filters, ordering)
-        urls = _urls(request, storage)
-        total, results = await service.employer_page(session, query, page, urls)
+        total, results = await page_of(session, query, page, _urls(request, storage))
         return bytes(raw_page_response(request, page, total, results).body), None
 
-    key = _request_key(request, "employers")
-    return await answer(request, key, "employers", "employer", build)
+    return await answer(request, f"{kind}s", kind, build)
 
 
 # HEAD answers the headers of GET; left out of the OpenAPI document (one operation per path).
