@@ -52,7 +52,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,7 +61,7 @@ from pathlib import Path
 import httpx
 
 from bench.api_load import POSTGRES, _ms, analyze, machine, seed
-from bench.server import ROOT, Server, _free_port, live_server
+from bench.server import ROOT, Server, _free_port, live_server, wait_until_ready
 from bench.webhooks import cpu_seconds
 
 CONNECTIONS = 16
@@ -112,15 +111,10 @@ def reference_server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
         process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"the reference did not start:\n{log.read_text()}") from None
-                time.sleep(0.1)
+        try:
+            wait_until_ready(url, process, "the reference did not start")
+        except RuntimeError as failed:
+            raise RuntimeError(f"{failed}:\n{log.read_text()}") from None
         yield url, process.pid
     finally:
         process.terminate()

@@ -32,6 +32,19 @@ class Server:
     process: subprocess.Popen[bytes]  # to signal it and see how it exits
 
 
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], failure: str) -> None:
+    """Until `url`/readyz answers 200; `failure` raised after 30 s or if the process ends."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(failure) from None
+            time.sleep(0.1)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,15 +125,7 @@ def live_server(
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("the server did not start") from None
-                    time.sleep(0.1)
+            wait_until_ready(url, process, "the server did not start")
             settings = {"database_url": env["DATABASE_URL"], "media_root": env["MEDIA_ROOT"]}
             yield Server(url, token, process.pid, Path(folder) / "media", settings, process)
         finally:
