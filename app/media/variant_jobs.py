@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,10 +58,12 @@ def encoding(settings: Settings) -> Encoding:
     )
 
 
-def wanted(media: MediaFile, settings: Settings, formats: list[str], redo: bool) -> Wanted | None:
-    """What to render: every box of the formats asked for, or of those with one missing."""
+def wanted(
+    made: set[tuple[int, str]], settings: Settings, formats: list[str], redo: bool
+) -> Wanted | None:
+    """What to render: every box of the formats asked for, or of those with one missing
+    (`made`: the boxes and formats the file has)."""
     if not redo:
-        made = {(variant.box, variant.format) for variant in media.variants}
         formats = [
             f for f in formats if any((box, f) not in made for box in settings.thumbnail_sizes)
         ]
@@ -75,11 +77,14 @@ async def make_variants(
     session: AsyncSession, payload: dict[str, Any], context: JobContext
 ) -> None:
     settings = context.settings
-    media = await repository.get_with_renditions(session, payload["media_id"])
+    media = await session.get(MediaFile, payload["media_id"])
     if media is None or media.kind != "image" or media.mime_type not in PILLOW_FORMAT_OF:
         return  # deleted (or in the trash) since; or not an image
+    made = await session.execute(
+        select(MediaVariant.box, MediaVariant.format).where(MediaVariant.file_id == media.id)
+    )
     formats: list[str] = payload.get("formats") or list(settings.media_variant_formats)
-    plan = wanted(media, settings, formats, bool(payload.get("redo")))
+    plan = wanted({(box, name) for box, name in made}, settings, formats, bool(payload.get("redo")))
     if plan is None:
         return
     backend: Backend = "s3" if media.storage == "s3" else "local"
@@ -119,11 +124,7 @@ async def _render(
         logger.warning("media variants: %s cannot be rendered: %s", original, invalid.message)
         return None
     finally:
-        await asyncio.to_thread(_close, source)
-
-
-def _close(file: IO[bytes]) -> None:
-    file.close()
+        await asyncio.to_thread(source.close)
 
 
 @dataclass(frozen=True)
