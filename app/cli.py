@@ -249,6 +249,78 @@ def seed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def import_original(args: argparse.Namespace) -> int:
+    from app.common.commands import CommandError
+    from app.importer.run import import_original as run_import
+    from app.importer.writer import Options
+
+    token = args.token or os.environ.get("ORIGINAL_TOKEN")
+    if not token:
+        raise CommandError("no token for the original: pass --token or set ORIGINAL_TOKEN")
+    options = Options(
+        source=args.source.rstrip("/"),
+        dry_run=args.dry_run,
+        files=not args.no_files,
+        emit_events=args.emit_events,
+        prune=args.prune,
+    )
+    try:
+        report, verification = asyncio.run(
+            run_import(
+                get_settings(), options, token, check=args.verify, progress_stream=sys.stderr
+            )
+        )
+    except KeyboardInterrupt:
+        print("portfolio-api: interrupted: run it again to resume", file=sys.stderr)
+        return 130
+    for line in report.lines():
+        print(line)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if verification is not None:
+        for line in verification.lines():
+            print(line)
+    differs = verification is not None and bool(verification.differences)
+    return 2 if report.not_imported or differs else 0
+
+
+def _add_import_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "import-original",
+        help="import an original (Django REST Framework) deployment through its API",
+        description="Read the original's portfolios, links, employers, tags, media and meta "
+        "through its API and write them here with their ids, slugs and timestamps; files are "
+        "downloaded and stored as uploads are. Run it again to sync. Exit status 1: the "
+        "original could not be read; 2: some objects were not imported (each is reported).",
+    )
+    parser.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the original's base URL"
+    )
+    parser.add_argument("--token", help="an API token of the original (else $ORIGINAL_TOKEN)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what it would do; write nothing"
+    )
+    parser.add_argument(
+        "--no-files",
+        action="store_true",
+        help="no media: skip downloads (references to files stay empty until a run with them)",
+    )
+    parser.add_argument(
+        "--emit-events",
+        action="store_true",
+        help="a change event per object (default: one import.completed event)",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="move to the trash what an earlier import brought and the original no longer has",
+    )
+    parser.add_argument(
+        "--verify", action="store_true", help="then compare both APIs' bodies of every object"
+    )
+    parser.set_defaults(handler=import_original)
+
+
 def _add_job_commands(commands: Any) -> None:
     parser = commands.add_parser(
         "worker", help="run background jobs (webhook deliveries, retention) until SIGTERM"
@@ -385,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_media_commands(commands)
     _add_seed_command(commands)
     _add_job_commands(commands)
+    _add_import_command(commands)
     return parser
 
 

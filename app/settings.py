@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     # random wait (botocore's "standard" retries: full jitter, up to 1, 2, 4 ... seconds).
     s3_max_attempts: int = Field(default=3, ge=1, le=10)
 
+    # `import-original` (API.md, "Moving from the original deployment"): files downloaded at
+    # once, seconds before a request to the original is given up, and tries per request (5xx,
+    # timeouts and lost connections are tried again after 0.5, 1, 2 ... seconds).
+    import_downloads: int = Field(default=4, ge=1, le=64)
+    import_timeout: float = Field(default=30.0, gt=0)
+    import_attempts: int = Field(default=4, ge=1, le=10)
+
     # Change events and webhooks (API.md, "Change events and webhooks").
     # Unset: private, loopback, link-local and metadata addresses are refused in production only.
     webhook_allow_private: bool | None = None

@@ -15,7 +15,7 @@ from app.common.crud import FieldChanges
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.common.workers import BoundedPool, Busy, cpu_pool
-from app.db import on_failure
+from app.db import after_commit, on_failure
 from app.errors import (
     NotFound,
     PayloadTooLarge,
@@ -115,16 +115,27 @@ async def _storage_failures_are_503() -> AsyncIterator[None]:
         raise StorageUnavailable() from error
 
 
-async def create_media(
+@dataclass
+class StoredUpload:
+    """An upload's file and thumbnails in storage: the columns of its row and its thumbnails'
+    rows (removed from storage again if the transaction does not commit)."""
+
+    columns: dict[str, Any]
+    thumbnails: list[MediaThumbnail]
+
+
+async def store_upload(
     session: AsyncSession,
     storage: Storage,
     images: BoundedPool,
     settings: Settings,
     upload: Upload,
     now: datetime,
-) -> MediaFile:
-    """Store the upload and its thumbnails, add the rows, and undo the files if anything fails;
-    images are inspected and thumbnailed in `images`."""
+    *,
+    key: str | None = None,
+) -> StoredUpload:
+    """Sniff, inspect and store the upload and its thumbnails (images off the event loop),
+    under `key` if no upload has used it yet, else under a dated name made of its file name."""
     sniffed = await classify(upload, settings)
     if sniffed.kind == "image":
         image = await inspect_image(images, upload, sniffed, settings)
@@ -136,45 +147,109 @@ async def create_media(
         await storage.delete(saved)
 
     on_failure(session, remove_saved)
-    day = now.astimezone(settings.zone).date()
-    stem = naming.safe_stem(upload.filename)
+    if key is None:
+        day = now.astimezone(settings.zone).date()
+        key = naming.original_key(day, naming.safe_stem(upload.filename), sniffed.extension)
     content: bytes | IO[bytes] = upload.file
     if image is not None and image.cleaned_original is not None:
         content = image.cleaned_original
-    key = await repository.unused_name(session, naming.original_key(day, stem, sniffed.extension))
+    key = await repository.unused_name(session, key)
     async with _storage_failures_are_503():
         stored_key = await storage.save(key, content, sniffed.mime_type)
     saved.append(stored_key)
     if stored_key != key:  # a file the names table never knew of (stored before it existed)
         await repository.record_names(session, [stored_key])
-    key = stored_key
+    columns: dict[str, Any] = {
+        "kind": sniffed.kind,
+        "path": stored_key,
+        "storage": storage.name,
+        "mime_type": sniffed.mime_type,
+        "size": len(content) if isinstance(content, bytes) else upload.size,
+        "width": None,
+        "height": None,
+        "mode": None,
+        "placeholder": None,
+    }
+    if image is None:
+        return StoredUpload(columns, [])
+    columns.update(
+        width=image.width, height=image.height, mode=image.mode, placeholder=image.placeholder
+    )
+    try:
+        async with _storage_failures_are_503():
+            thumbnails = await _store_thumbnails(
+                session, storage, image, stored_key, sniffed, saved
+            )
+    finally:
+        image.close()
+    return StoredUpload(columns, thumbnails)
+
+
+async def create_media(
+    session: AsyncSession,
+    storage: Storage,
+    images: BoundedPool,
+    settings: Settings,
+    upload: Upload,
+    now: datetime,
+    *,
+    key: str | None = None,
+    media_id: int | None = None,
+) -> MediaFile:
+    """Store the upload and its thumbnails, add the rows (with `media_id`, if given), and undo
+    the files if anything fails; images are inspected and thumbnailed in `images`."""
+    stored = await store_upload(session, storage, images, settings, upload, now, key=key)
     media = MediaFile(
-        kind=sniffed.kind,
+        id=media_id,
         name=upload.name or naming.display_name(upload.filename),
         alt=upload.alt or "",
-        path=key,
-        storage=storage.name,
-        mime_type=sniffed.mime_type,
-        size=len(content) if isinstance(content, bytes) else upload.size,
         created_at=now,
         updated_at=now,
+        thumbnails=stored.thumbnails,
+        variants=[],  # made by a job once this commits
+        **stored.columns,
     )
-    if image is not None:
-        media.width, media.height, media.mode = image.width, image.height, image.mode
-        media.placeholder = image.placeholder
-        media.variants = []  # made by a job once this commits
-        try:
-            async with _storage_failures_are_503():
-                media.thumbnails = await _store_thumbnails(
-                    session, storage, image, key, sniffed, saved
-                )
-        finally:
-            image.close()
     session.add(media)
     await session.flush()
-    if image is not None and settings.media_variant_formats:
+    if media.kind == "image" and settings.media_variant_formats:
         await request_variants(session, media.id)
     return media
+
+
+async def replace_file(
+    session: AsyncSession,
+    storage: Storage,
+    images: BoundedPool,
+    settings: Settings,
+    media: MediaFile,
+    upload: Upload,
+    now: datetime,
+    *,
+    key: str | None = None,
+) -> None:
+    """Give the (locked, loaded) media file new content: new thumbnails, variants made again by
+    a job, and the old files removed once this commits."""
+    old_keys = [
+        media.path,
+        *(thumbnail.path for thumbnail in media.thumbnails),
+        *(variant.path for variant in media.variants),
+    ]
+    stored = await store_upload(session, storage, images, settings, upload, now, key=key)
+    media.thumbnails.clear()
+    media.variants.clear()
+    await session.flush()  # the old renditions' rows go before the new take their boxes
+    for column, value in stored.columns.items():
+        setattr(media, column, value)
+    media.thumbnails = stored.thumbnails
+    media.updated_at = now
+    await session.flush()
+
+    async def remove_old() -> None:
+        await storage.delete(old_keys)
+
+    after_commit(session, remove_old)
+    if media.kind == "image" and settings.media_variant_formats:
+        await request_variants(session, media.id)
 
 
 async def _store_thumbnails(

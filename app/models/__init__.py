@@ -3,6 +3,7 @@
 from app.models.base import Base, IdMixin, SearchableMixin, TimestampMixin
 from app.models.events import Event, Job, JobSchedule, WebhookDelivery, WebhookEndpoint
 from app.models.history import HistoryEntry
+from app.models.imports import ImportedObject
 from app.models.media import MediaFile, MediaThumbnail, MediaVariant, UsedMediaName
 from app.models.portfolio import (
     Employer,
@@ -23,6 +24,7 @@ __all__ = [
     "Event",
     "HistoryEntry",
     "IdMixin",
+    "ImportedObject",
     "Job",
     "JobSchedule",
     "LoginFailure",

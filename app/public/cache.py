@@ -68,7 +68,11 @@ class ResponseCache:
             self._remove(next(iter(self._entries)))
 
     def drop(self, keys: Iterable[str]) -> None:
-        """Every entry naming any of `keys`."""
+        """Every entry naming any of `keys` (all of them for `*`)."""
+        keys = list(keys)
+        if "*" in keys:
+            self.clear()
+            return
         self.generation += 1
         for key in keys:
             for request_key in list(self._by_key.get(key, ())):

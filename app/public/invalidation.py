@@ -18,6 +18,7 @@ from app.public.cache import ResponseCache
 
 CHANNEL = "portfolio_api_public"
 COLLECTIONS = ("portfolios", "tags", "employers")
+EVERYTHING = "*"  # a key that drops every body (an import)
 _KEYS = "public_keys_changed"
 _caches: set[ResponseCache] = set()  # this process's (one per app)
 

@@ -1,0 +1,209 @@
+"""Reading the original deployment over HTTP: its JSON pages and its files.
+
+A real server misbehaves: requests are tried again after a timeout, a lost connection or a 5xx
+(0.5, 1, 2 ... seconds apart), 301 redirects are followed, and a collection that 404s with its
+trailing slash is asked again without it. What cannot be mended stops the import with one line:
+the token refused (401, 403), a host that does not answer, an answer that is not JSON.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from app.common.commands import CommandError
+from app.importer.shapes import NotTheOriginal, Page, parse
+from app.settings import Settings
+
+logger = logging.getLogger("app.importer")
+
+FIRST_RETRY_DELAY = 0.5
+CHUNK = 256 * 1024
+RETRIED = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class Unreachable(CommandError):
+    """The original does not answer (or keeps failing) at all."""
+
+
+class Refused(CommandError):
+    """The original refuses the token: 401 or 403."""
+
+
+class Missing(Exception):
+    """404: the original has no such route or object."""
+
+
+class DownloadFailed(Exception):
+    """One file could not be fetched whole; the import goes on without it."""
+
+
+class _ServerError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail) if detail else response.reason_phrase
+
+
+def _toggled_slash(path: str) -> str:
+    return path[:-1] if path.endswith("/") else f"{path}/"
+
+
+class OriginalClient:
+    def __init__(
+        self, base_url: str, token: str, settings: Settings, *, retry_delay: float | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.attempts = settings.import_attempts
+        self.retry_delay = FIRST_RETRY_DELAY if retry_delay is None else retry_delay
+        self.http = httpx.AsyncClient(
+            headers={"Authorization": f"Token {token}", "Accept": "application/json"},
+            follow_redirects=True,
+            timeout=httpx.Timeout(
+                settings.import_timeout, connect=min(10, settings.import_timeout)
+            ),
+            limits=httpx.Limits(max_connections=settings.import_downloads + 4),
+        )
+        self._dead_origins: set[str] = set()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def on_base(self, url: str) -> str:
+        """`url`'s path and query on the `--from` origin: the original writes its `next` links
+        and file URLs with whatever host it was asked by (often `localhost`)."""
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    async def _send(self, method: str, url: str, *, stream: bool = False) -> httpx.Response:
+        """One request, tried again after timeouts, lost connections and 5xx."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                request = self.http.build_request(method, url)
+                response = await self.http.send(request, stream=stream)
+                if response.status_code < 500:
+                    return response
+                await response.aclose()
+                failure: Exception = _ServerError(response.status_code)
+            except RETRIED as error:
+                failure = error
+            if attempt < self.attempts:
+                delay = self.retry_delay * 2 ** (attempt - 1)
+                logger.info(
+                    "%s %s failed (%s); trying again in %.1f s", method, url, failure, delay
+                )
+                await asyncio.sleep(delay)
+        raise Unreachable(f"{url} did not answer after {self.attempts} tries: {failure!r}")
+
+    async def get_json(self, path_or_url: str) -> Any:
+        """The JSON at a path on the original (or an absolute URL, moved onto `--from`)."""
+        url = self.on_base(urljoin(f"{self.base_url}/", path_or_url))
+        try:
+            response = await self._send("GET", url)
+        except Unreachable:
+            raise
+        if response.status_code == 404 and urlsplit(url).path.endswith("/"):
+            parts = urlsplit(url)
+            other = urlunsplit(parts._replace(path=_toggled_slash(parts.path)))
+            response = await self._send("GET", other)
+        if response.status_code in (401, 403):
+            raise Refused(
+                f"the original refused the token: {response.status_code} {_detail(response)}"
+            )
+        if response.status_code == 404:
+            raise Missing(url)
+        if response.status_code != 200:
+            raise NotTheOriginal(f"{url} answered {response.status_code} {_detail(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise NotTheOriginal(f"{url} did not answer JSON: not the original API") from None
+
+    async def pages(self, path: str) -> AsyncIterator[dict[str, Any]]:
+        """Every result of a paged collection, following `next` (a loop of pages ends too)."""
+        url: str | None = path
+        seen: set[str] = set()
+        while url is not None and url not in seen:
+            seen.add(url)
+            page = parse(Page, await self.get_json(url), f"GET {url}")
+            for result in page.results:
+                yield result
+            url = page.next
+
+    async def download(self, url: str, into: IO[bytes], expected_size: int) -> int:
+        """Stream the file at `url` into `into`: the byte count, checked against the original's
+        `size`. `url`'s own origin is tried first, then the same path on `--from` (an origin
+        that does not answer at all is not tried again). A body longer than announced is cut
+        off there."""
+        candidates = self._file_urls(url)
+        for candidate in candidates:
+            try:
+                return await self._download_from(candidate, into, expected_size)
+            except (Unreachable, DownloadFailed) as error:
+                if candidate == candidates[-1]:
+                    raise DownloadFailed(str(error)) from error
+                if isinstance(error, Unreachable):
+                    origin = urlsplit(candidate).netloc
+                    logger.info("%s does not answer; files come from %s", origin, self.base_url)
+                    self._dead_origins.add(origin)
+        raise AssertionError("unreachable")
+
+    def _file_urls(self, url: str) -> list[str]:
+        on_base = self.on_base(url)
+        if on_base == url or urlsplit(url).netloc in self._dead_origins:
+            return [on_base]
+        return [url, on_base]
+
+    async def _download_from(self, url: str, into: IO[bytes], expected_size: int) -> int:
+        for attempt in range(1, self.attempts + 1):
+            into.seek(0)
+            into.truncate()
+            async with self._streamed(url) as response:
+                if response.status_code != 200:
+                    raise DownloadFailed(f"{url} answered {response.status_code}")
+                try:
+                    received = await _copy(response, into, expected_size)
+                except RETRIED as error:
+                    if attempt == self.attempts:
+                        raise DownloadFailed(f"{url}: {error!r}") from error
+                    await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+                    continue
+            if received != expected_size:
+                raise DownloadFailed(
+                    f"{url}: {received} bytes downloaded, the original says {expected_size}"
+                )
+            into.seek(0)
+            return received
+        raise AssertionError("unreachable")
+
+    @asynccontextmanager
+    async def _streamed(self, url: str) -> AsyncIterator[httpx.Response]:
+        response = await self._send("GET", url, stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+
+async def _copy(response: httpx.Response, into: IO[bytes], limit: int) -> int:
+    """Copy the body, stopping one byte past `limit` (enough to know it is too long)."""
+    received = 0
+    async for chunk in response.aiter_bytes(CHUNK):
+        into.write(chunk[: limit + 1 - received])
+        received += len(chunk)
+        if received > limit:
+            return received
+    return received
