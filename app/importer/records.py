@@ -33,6 +33,11 @@ class Record:
     file: FileObject | None = None
 
     @property
+    def original_file(self) -> str | None:
+        """`<storage key> <size>` of the original's file (media only)."""
+        return None if self.file is None else f"{self.file.storage_key} {self.file.size}"
+
+    @property
     def parent(self) -> int | None:
         return self.references[PARENT][1] if PARENT in self.references else None
 
@@ -73,8 +78,7 @@ class Resolved:
 
     @property
     def original_file(self) -> str | None:
-        file = self.record.file
-        return None if file is None else f"{file.storage_key} {file.size}"
+        return self.record.original_file
 
     def fingerprint(self) -> str:
         shown = {

@@ -75,7 +75,11 @@ async def _write(
 ) -> None:
     records = records_of(snapshot)
     media = records["media"] if options.files else []
-    total_bytes = sum(record.file.size for record in media if record.file is not None)
+    total_bytes = sum(
+        record.file.size
+        for record in media
+        if record.file is not None and writer.downloads_needed(record)
+    )
     total = sum(len(records[kind]) for kind in KINDS if kind != "media") + len(media)
     progress.start("writing" if not options.dry_run else "checking", total, total_bytes)
     await asyncio.gather(*(writer.put_media(record) for record in media))

@@ -10,16 +10,19 @@ queued); a media row is committed with its files, so an interrupted run download
 """
 
 import asyncio
+import re
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.common.references import ErrorCollector, check_unique
 from app.common.workers import BoundedPool
@@ -31,7 +34,6 @@ from app.importer.client import DownloadFailed, OriginalClient
 from app.importer.ours import body_of
 from app.importer.records import PARENT, Record, Resolved
 from app.importer.report import ImportProgress, ImportReport
-from app.media import naming
 from app.media.dependencies import MediaUrls
 from app.media.service import Upload, create_media, delete_media, get_media, replace_file
 from app.media.storage import Storage
@@ -61,6 +63,7 @@ MODELS: dict[str, Any] = {
 }
 SETS = {"tags": (portfolio_tags, "tag_id"), "images": (portfolio_images, "media_id")}
 PRUNE_ORDER = ("link", "meta", "portfolio", "tag", "employer", "media")
+SAFE_PART = re.compile(r"[\w-][\w.-]{0,199}")  # no `.`, `..` or hidden names
 IN_MEMORY_BYTES = 1024 * 1024  # a download larger than this is spooled to a temporary file
 
 
@@ -99,7 +102,7 @@ def storage_key(record: Record) -> str | None:
         0 < len(parts) <= 12
         and len(key) <= 400
         and not key.startswith("/")
-        and all(part not in (".", "..") and naming.safe_stem(part) == part for part in parts)
+        and all(SAFE_PART.fullmatch(part) for part in parts)
     )
     return key if safe else None
 
@@ -145,6 +148,13 @@ class Writer:
             self.imported[kind] = {
                 pk for (k, pk) in self.known if k == kind and pk in self.present[kind]
             }
+
+    def downloads_needed(self, record: Record) -> bool:
+        """Whether writing this media record takes a download (for the progress bar's total)."""
+        known = self.known.get(("media", record.id))
+        if record.id in self.present["media"]:
+            return known is not None and known.original_file != record.original_file
+        return ("media", record.id) not in self.trashed
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -250,9 +260,7 @@ class Writer:
         else:
             row = await _locked(session, model, record.id)
             changes = _assign(row, resolved.values)
-            if record.created_at is not None:
-                row.created_at = record.created_at
-            row.updated_at = record.updated_at or now
+            _stamp(row, record, now)
         await session.flush()
         for name, ids in resolved.sets.items():
             before = await self._replace_set(session, name, record.id, ids)
@@ -396,7 +404,7 @@ class Writer:
                         key=storage_key(record),
                     )  # fmt: skip
                     changes = {"file": (old_path, media.path), **_assign(media, resolved.values)}
-                media.updated_at = record.updated_at or media.created_at
+                _stamp(media, record, media.created_at if created else now)
                 await session.flush()
                 await self._remember(session, resolved)
                 await self._record(session, record, changes, created=created)
@@ -405,7 +413,7 @@ class Writer:
         record = resolved.record
         media = await _locked(session, MediaFile, record.id)
         changes = _assign(media, resolved.values)
-        media.updated_at = record.updated_at or utcnow()
+        _stamp(media, record, utcnow())
         await session.flush()
         await self._remember(session, resolved)
         await self._record(session, record, changes, created=False)
@@ -457,6 +465,15 @@ async def _locked(session: AsyncSession, model: Any, object_id: int) -> Any:
     if row is None:  # gone since the run began
         raise NotFound()
     return row
+
+
+def _stamp(row: Any, record: Record, fallback: datetime) -> None:
+    """The timestamps the original shows (`updated_at` else `fallback`), written even when equal
+    to the row's (an unchanged value would leave the column to its `onupdate`, the clock)."""
+    if record.created_at is not None:
+        row.created_at = record.created_at
+    row.updated_at = record.updated_at or fallback
+    flag_modified(row, "updated_at")
 
 
 def _assign(row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
