@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import IO, Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -109,8 +109,10 @@ class OriginalClient:
         raise Unreachable(f"{url} did not answer after {self.attempts} tries: {failure!r}")
 
     async def get_json(self, path_or_url: str) -> Any:
-        """The JSON at a path on the original (or an absolute URL, moved onto `--from`)."""
-        url = self.on_base(urljoin(f"{self.base_url}/", path_or_url))
+        """The JSON at a path under `--from` (which may have a path of its own), or at an
+        absolute URL (a `next` link) moved onto `--from`'s origin."""
+        absolute = "://" in path_or_url
+        url = self.on_base(path_or_url) if absolute else f"{self.base_url}{path_or_url}"
         try:
             response = await self._send("GET", url)
         except Unreachable:

@@ -80,7 +80,8 @@ class ImportReport:
 
 
 class ImportProgress:
-    """One line on a terminal, redrawn in place; elsewhere a line every few seconds."""
+    """One line on a terminal, redrawn in place; elsewhere a line every few seconds and one at
+    the end of each stage (nothing for a stage that fails: its error is the line to read)."""
 
     EVERY = 5.0  # seconds between lines when stderr is not a terminal
 
@@ -90,25 +91,38 @@ class ImportProgress:
         self.phase = ""
         self.objects = self.total_objects = 0
         self.bytes = self.total_bytes = 0
-        self._shown_at = 0.0
+        self._shown_at = time.monotonic()
 
     def start(self, phase: str, total_objects: int = 0, total_bytes: int = 0) -> None:
-        self.close()
         self.phase = phase
         self.objects, self.total_objects = 0, total_objects
         self.bytes, self.total_bytes = 0, total_bytes
-        self._draw(force=True)
+        self._shown_at = time.monotonic()
+        if self.interactive:
+            self._write(f"\r\x1b[K{self.line()}")
 
     def advance(self, objects: int = 0, received: int = 0) -> None:
         self.objects += objects
         self.bytes += received
-        self._draw()
+        now = time.monotonic()
+        if self.interactive and now - self._shown_at > 0.1:
+            self._write(f"\r\x1b[K{self.line()}")
+        elif not self.interactive and now - self._shown_at > self.EVERY:
+            self._write(f"{self.line()}\n")
+        else:
+            return
+        self._shown_at = now
+
+    def finish(self) -> None:
+        """The stage's last line."""
+        if self.phase:
+            self._write(f"\r\x1b[K{self.line()}\n" if self.interactive else f"{self.line()}\n")
+        self.phase = ""
 
     def close(self) -> None:
-        if self.stream is not None and self.phase:
-            self._draw(force=True)
-            if self.interactive:
-                self.stream.write("\n")
+        """End a redrawn line left open by a stage that did not finish."""
+        if self.phase and self.interactive:
+            self._write("\n")
         self.phase = ""
 
     def line(self) -> str:
@@ -122,15 +136,7 @@ class ImportProgress:
             )
         return line
 
-    def _draw(self, *, force: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if self.interactive:
-            if force or now - self._shown_at > 0.1:
-                self.stream.write(f"\r\x1b[K{self.line()}")
-                self._shown_at = now
-        elif force or now - self._shown_at > self.EVERY:
-            self.stream.write(f"{self.line()}\n")
-            self._shown_at = now
-        self.stream.flush()
+    def _write(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()

@@ -47,6 +47,7 @@ async def import_original(
         snapshot = await read_original(
             client, settings.import_downloads, lambda n: progress.advance(objects=n)
         )
+        progress.finish()
         sessions = create_sessionmaker(engine)
         writer = Writer(settings, sessions, storage, images, client, report, progress, options)
         await writer.load_state()
@@ -57,7 +58,6 @@ async def import_original(
         if not options.dry_run:
             await _advance_sequences(sessions)
             await _completed(sessions, report)
-        progress.close()
         verification = None
         if check:
             verification = await verify(sessions, writer.url_for, snapshot, writer.imported)
@@ -86,6 +86,7 @@ async def _write(
     for kind in KINDS[1:]:
         for record in records[kind]:
             await writer.put(record)
+    progress.finish()
 
 
 def _ids_on_original(snapshot: Snapshot) -> dict[str, set[int]]:

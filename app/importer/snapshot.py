@@ -19,6 +19,7 @@ from app.importer.shapes import (
     EmployerObject,
     FileObject,
     LinkObject,
+    NotTheOriginal,
     PortfolioObject,
     TagObject,
     parse,
@@ -95,9 +96,15 @@ Seen = Callable[[int], None]
 async def read_original(client: OriginalClient, concurrency: int, seen: Seen) -> Snapshot:
     """The whole snapshot; `seen(n)` is told of every n objects read."""
     snapshot = Snapshot()
-    async for body in client.pages("/api/portfolios/"):
-        snapshot.add_portfolio(body, parse(PortfolioObject, body, f"portfolio {body.get('id')}"))
-        seen(1)
+    try:
+        async for body in client.pages("/api/portfolios/"):
+            portfolio = parse(PortfolioObject, body, f"portfolio {body.get('id')}")
+            snapshot.add_portfolio(body, portfolio)
+            seen(1)
+    except Missing:
+        raise NotTheOriginal(
+            f"{client.base_url}/api/portfolios/ answered 404: not the original API"
+        ) from None
     gate = asyncio.Semaphore(concurrency)
 
     async def links_of(portfolio: PortfolioObject) -> None:
