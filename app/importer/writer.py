@@ -294,19 +294,16 @@ class Writer:
 
     async def _remember(self, session: AsyncSession, resolved: Resolved) -> None:
         record = resolved.record
-        await session.merge(
-            ImportedObject(
-                kind=record.kind,
-                object_id=record.id,
-                source=self.options.source,
-                fingerprint=resolved.fingerprint(),
-                original_file=resolved.original_file,
-                imported_at=utcnow(),
-            )
+        imported = ImportedObject(
+            kind=record.kind,
+            object_id=record.id,
+            source=self.options.source,
+            fingerprint=resolved.fingerprint(),
+            original_file=resolved.original_file,
+            imported_at=utcnow(),
         )
-        self.known[(record.kind, record.id)] = ImportedObject(
-            kind=record.kind, object_id=record.id, fingerprint=resolved.fingerprint()
-        )
+        await session.merge(imported)
+        self.known[(record.kind, record.id)] = imported
 
     async def _record(
         self,
