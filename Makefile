@@ -23,7 +23,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz \
-	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks
+	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import
 
 $(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -112,6 +112,13 @@ bench-attack: install
 # $(BIN)/python -m bench.webhooks --compare-with b261c17
 bench-webhooks: install
 	$(BIN)/python -m bench.webhooks
+
+# `portfolio-api import-original` from the stand-in original (its own process) over loopback:
+# 200 portfolios, 10 links each, 400 JPEGs of about 300 KB. Wall time, objects/s, MB/s, stages
+# and the share of thumbnails, then a re-run that finds nothing new. SQLite unless DATABASE_URL
+# names a PostgreSQL server; sizes: $(BIN)/python -m bench.import_original --help
+bench-import: install
+	$(BIN)/python -m bench.import_original
 
 # Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
 # with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.
