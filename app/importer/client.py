@@ -88,9 +88,12 @@ class OriginalClient:
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
-    async def _send(self, method: str, url: str, *, stream: bool = False) -> httpx.Response:
+    async def _send(
+        self, method: str, url: str, *, stream: bool = False, attempts: int | None = None
+    ) -> httpx.Response:
         """One request, tried again after timeouts, lost connections and 5xx."""
-        for attempt in range(1, self.attempts + 1):
+        attempts = attempts or self.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 request = self.http.build_request(method, url)
                 response = await self.http.send(request, stream=stream)
@@ -100,13 +103,13 @@ class OriginalClient:
                 failure: Exception = _ServerError(response.status_code)
             except RETRIED as error:
                 failure = error
-            if attempt < self.attempts:
+            if attempt < attempts:
                 delay = self.retry_delay * 2 ** (attempt - 1)
                 logger.info(
                     "%s %s failed (%s); trying again in %.1f s", method, url, failure, delay
                 )
                 await asyncio.sleep(delay)
-        raise Unreachable(f"{url} did not answer after {self.attempts} tries: {failure!r}")
+        raise Unreachable(f"{url} did not answer after {attempts} tries: {failure!r}")
 
     async def get_json(self, path_or_url: str) -> Any:
         """The JSON at a path under `--from` (which may have a path of its own), or at an
@@ -147,15 +150,18 @@ class OriginalClient:
 
     async def download(self, url: str, into: IO[bytes], expected_size: int) -> int:
         """Stream the file at `url` into `into`: the byte count, checked against the original's
-        `size`. `url`'s own origin is tried first, then the same path on `--from` (an origin
-        that does not answer at all is not tried again). A body longer than announced is cut
-        off there."""
+        `size`. `url`'s own origin is tried once, then the same path on `--from` with every try
+        (an origin that does not answer at all is not tried again). A body longer than
+        announced is cut off there."""
         candidates = self._file_urls(url)
         for candidate in candidates:
+            last = candidate == candidates[-1]
             try:
-                return await self._download_from(candidate, into, expected_size)
+                return await self._download_from(
+                    candidate, into, expected_size, attempts=None if last else 1
+                )
             except (Unreachable, DownloadFailed) as error:
-                if candidate == candidates[-1]:
+                if last:
                     raise DownloadFailed(str(error)) from error
                 if isinstance(error, Unreachable):
                     origin = urlsplit(candidate).netloc
@@ -169,17 +175,20 @@ class OriginalClient:
             return [on_base]
         return [url, on_base]
 
-    async def _download_from(self, url: str, into: IO[bytes], expected_size: int) -> int:
-        for attempt in range(1, self.attempts + 1):
+    async def _download_from(
+        self, url: str, into: IO[bytes], expected_size: int, *, attempts: int | None
+    ) -> int:
+        attempts = attempts or self.attempts
+        for attempt in range(1, attempts + 1):
             into.seek(0)
             into.truncate()
-            async with self._streamed(url) as response:
+            async with self._streamed(url, attempts) as response:
                 if response.status_code != 200:
                     raise DownloadFailed(f"{url} answered {response.status_code}")
                 try:
                     received = await _copy(response, into, expected_size)
                 except RETRIED as error:
-                    if attempt == self.attempts:
+                    if attempt == attempts:
                         raise DownloadFailed(f"{url}: {error!r}") from error
                     await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
                     continue
@@ -192,8 +201,8 @@ class OriginalClient:
         raise AssertionError("unreachable")
 
     @asynccontextmanager
-    async def _streamed(self, url: str) -> AsyncIterator[httpx.Response]:
-        response = await self._send("GET", url, stream=True)
+    async def _streamed(self, url: str, attempts: int) -> AsyncIterator[httpx.Response]:
+        response = await self._send("GET", url, stream=True, attempts=attempts)
         try:
             yield response
         finally:

@@ -165,3 +165,14 @@ async def _wait_for_media_rows(app, at_least: int) -> int:
             return found
         await asyncio.sleep(0.05)
     raise AssertionError("the import stored no files in 30 s")
+
+
+async def test_files_that_keep_timing_out_fail_alone_after_their_tries(
+    committing_client, import_settings
+):
+    settings = import_settings.model_copy(update={"import_timeout": 0.2, "import_attempts": 2})
+    async with Original(OriginalData.sample(), slow_seconds=1.0) as slow:
+        report, _ = await run_import(settings, slow)
+    assert report.counts["failed"]["media"] == len(slow.data.media)
+    assert report.counts["created"]["portfolio"] == len(slow.data.portfolios)
+    assert all("did not answer after 2 tries" in line for line in report.problems)
