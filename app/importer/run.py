@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.events import outbox as events
 from app.importer.client import OriginalClient
+from app.importer.files import FileWriter
 from app.importer.records import KINDS, records_of
 from app.importer.report import ImportProgress, ImportReport
 from app.importer.snapshot import Snapshot, read_original
 from app.importer.verify import Verification, verify
-from app.importer.writer import MODELS, Options, Writer
+from app.importer.writer import MODELS, Options
 from app.media.service import image_pool
 from app.media.storage import create_storage
 from app.public import invalidation as public
@@ -49,7 +50,9 @@ async def import_original(
         )
         progress.finish()
         sessions = create_sessionmaker(engine)
-        writer = Writer(settings, sessions, storage, images, client, report, progress, options)
+        writer = FileWriter(
+            settings, sessions, storage, report, progress, options, client=client, images=images
+        )
         await writer.load_state()
         await _write(writer, snapshot, options, progress)
         writer.find_stale(_ids_on_original(snapshot))
@@ -71,7 +74,7 @@ async def import_original(
 
 
 async def _write(
-    writer: Writer, snapshot: Snapshot, options: Options, progress: ImportProgress
+    writer: FileWriter, snapshot: Snapshot, options: Options, progress: ImportProgress
 ) -> None:
     records = records_of(snapshot)
     media = records["media"] if options.files else []
@@ -84,8 +87,7 @@ async def _write(
     progress.start("writing" if not options.dry_run else "checking", total, total_bytes)
     await asyncio.gather(*(writer.put_media(record) for record in media))
     for kind in KINDS[1:]:
-        for record in records[kind]:
-            await writer.put(record)
+        await writer.put_rows(records[kind])
     progress.finish()
 
 

@@ -7,9 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from app.models import Event, MediaFile, Portfolio, PortfolioLink, Tag
+from app.importer.writer import Writer
+from app.models import Event, ImportedObject, MediaFile, Portfolio, PortfolioLink, Tag
 from tests.factories import create_row
 from tests.importer.conftest import run_import
 from tests.importer.original import Original, OriginalData, OriginalMedia
@@ -291,3 +292,33 @@ def _png(size: tuple[int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, "teal").save(out, "PNG")
     return out.getvalue()
+
+
+async def test_a_row_the_database_refuses_fails_alone_and_its_batch_is_kept(
+    app, staff, original, import_settings, monkeypatch
+):
+    """The batch it was written in is undone and written again, each row in a savepoint."""
+    refused = sorted(original.data.links)[3]
+    write_row = Writer._write_row
+
+    async def refusing(self, session, resolved, *, created):
+        changes = await write_row(self, session, resolved, created=created)
+        if resolved.record.kind == "link" and resolved.record.id == refused:
+            await session.execute(text("SELECT * FROM no_such_table"))  # the database refuses
+        return changes
+
+    monkeypatch.setattr(Writer, "_write_row", refusing)
+    report, _ = await run_import(import_settings, original)
+
+    assert report.counts["failed"] == Counter({"link": 1})
+    assert report.counts["created"]["link"] == len(original.data.links) - 1
+    name = original.data.links[refused].name
+    assert [line.split(":")[:2] for line in report.problems] == [
+        ["failed", f" link {refused} ({name!r})"]
+    ]
+    async with app.state.sessionmaker() as session:
+        assert await session.get(PortfolioLink, refused) is None
+        imported = await session.scalar(select(func.count()).select_from(ImportedObject))
+    assert imported == sum(counts(original.data).values()) - 1
+    history = (await staff.get("/api/history/", params={"kind": "link", "limit": 100})).json()
+    assert history["count"] == len(original.data.links) - 1  # none recorded twice
