@@ -28,8 +28,8 @@ new"). Probes, set by patching module attributes in this process only, all in th
   the image pool included) and `process_image` inside it (decode, thumbnails, EXIF cleaned, in
   a pool thread), each summed over concurrent calls; against wall time and against wall time
   times the pool's threads (how busy the pool was);
-- stages: `read_original` (the snapshot: every page), the span of `Writer.put_media` calls
-  (downloads, images, storage, media rows) and of `Writer.put` calls (employers, tags,
+- stages: `read_original` (the snapshot: every page), the span of `FileWriter.put_media` calls
+  (downloads, images, storage, media rows) and of `FileWriter.put_rows` calls (employers, tags,
   portfolios, links, meta); the rest is sequences, the import.completed event and closing;
 - downloads (`OriginalClient.download`) summed; CPU time of this process and of the original's.
 Variant jobs (MEDIA_VARIANT_FORMATS) are only queued by the importer, one per image, not run.
@@ -313,7 +313,7 @@ class Probes:
     def installed(self) -> Iterator[None]:
         from app.importer import run
         from app.importer.client import OriginalClient
-        from app.importer.writer import Writer
+        from app.importer.files import FileWriter
         from app.media import service
 
         def timed_async(
@@ -358,8 +358,12 @@ class Probes:
             mock.patch.object(
                 run, "read_original", timed_async(run.read_original, self.reading.add)
             ),
-            mock.patch.object(Writer, "put_media", timed_async(Writer.put_media, self.media.add)),
-            mock.patch.object(Writer, "put", timed_async(Writer.put, self.rows.add)),
+            mock.patch.object(
+                FileWriter, "put_media", timed_async(FileWriter.put_media, self.media.add)
+            ),
+            mock.patch.object(
+                FileWriter, "put_rows", timed_async(FileWriter.put_rows, self.rows.add)
+            ),
             mock.patch.object(
                 OriginalClient,
                 "download",
