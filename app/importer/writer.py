@@ -76,12 +76,17 @@ class Conflict(Exception):
     pass
 
 
+def field_errors_text(errors: dict[str, list[str]]) -> str:
+    """`{"name": ["tag with this name already exists."]}` on one line."""
+    return "; ".join(f"{field}: {' '.join(map(str, said))}" for field, said in errors.items())
+
+
 def describe(error: Exception) -> str:
     """One line for an object's failure."""
     if isinstance(error, APIError):
         body = error.body()
         if isinstance(body, dict) and "detail" not in body:
-            return "; ".join(f"{field}: {' '.join(map(str, m))}" for field, m in body.items())
+            return field_errors_text(body)
         return str(error.detail)
     if isinstance(error, DBAPIError):
         return str(error.orig).splitlines()[0]
@@ -242,9 +247,7 @@ class Writer:
                 scope_key=parent,
             )
         if errors.errors:
-            raise Conflict(
-                "; ".join(f"{field}: {' '.join(said)}" for field, said in errors.errors.items())
-            )
+            raise Conflict(field_errors_text(errors.errors))
 
     async def _write_row(
         self, session: AsyncSession, resolved: Resolved, *, created: bool
