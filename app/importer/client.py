@@ -138,15 +138,19 @@ class OriginalClient:
             raise NotTheOriginal(f"{url} did not answer JSON: not the original API") from None
 
     async def pages(self, path: str) -> AsyncIterator[dict[str, Any]]:
-        """Every result of a paged collection, following `next` (a loop of pages ends too)."""
+        """Every result of a paged collection, following `next` until `count` results are
+        read (an empty page, or a `next` seen before, ends it too: a broken or hostile original
+        cannot keep the import reading forever)."""
         url: str | None = path
         seen: set[str] = set()
+        read = 0
         while url is not None and url not in seen:
             seen.add(url)
             page = parse(Page, await self.get_json(url), f"GET {url}")
             for result in page.results:
                 yield result
-            url = page.next
+            read += len(page.results)
+            url = page.next if page.results and read < page.count else None
 
     async def download(self, url: str, into: IO[bytes], expected_size: int) -> int:
         """Stream the file at `url` into `into`: the byte count, checked against the original's
