@@ -16,6 +16,7 @@ from app.auth.secrets import password_pool
 from app.common import tracing
 from app.common.docs import install_docs
 from app.common.middleware import (
+    EXPOSED_HEADERS,
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
     ProxyHeadersMiddleware,
@@ -182,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID"],
+            expose_headers=EXPOSED_HEADERS,
         )
     app.add_middleware(
         BodyLimitMiddleware,

@@ -114,6 +114,12 @@ class AllowedHostsMiddleware:
         await send_error(send, ParseError("Invalid host header."))
 
 
+# The response headers a page on another origin may read (`Access-Control-Expose-Headers`):
+# every one this API sets that a client acts on. Cache-Control, Content-Type and Last-Modified
+# are readable without being listed.
+EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Retry-After", "Allow", "WWW-Authenticate"]
+
+
 class RequestContextMiddleware:
     """Keep or assign `X-Request-ID`, echo it, make it the id of every log line and span of the
     request (`REQUEST_ID`), and log one access line. `tracing`: FastAPI's request span is

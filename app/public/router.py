@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from app.common.crud import raw_page_response
 from app.common.filters import CommonFiltersDep
 from app.common.listing import ListQuery
+from app.common.middleware import EXPOSED_HEADERS
 from app.common.ordering import Ordering, ordering_dependency
 from app.common.pagination import Page, PageDep, PageRequest
 from app.common.query import DateTimeQuery, Int64ListQuery, Int64Query
@@ -40,7 +41,7 @@ router = APIRouter(tags=["public"], dependencies=[Public])
 PUBLIC_ORDER = ("order", "-completed_at", "-id")
 PublicOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, PUBLIC_ORDER))]
 NamedOrdering = Annotated[Ordering, Depends(ordering_dependency(NAMED_ORDERING, ("name", "id")))]
-EXPOSED = "ETag, Surrogate-Key, Cache-Tag"
+EXPOSED = ", ".join([*EXPOSED_HEADERS, "Surrogate-Key", "Cache-Tag"])
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` tag is current."}
 }

@@ -49,6 +49,19 @@ async def test_one_structured_access_line_per_request(client, caplog):
     assert line["message"] == f"GET /healthz 200 {line['duration_ms']:.2f}ms"
 
 
+async def test_cors_lets_a_page_read_every_header_a_client_acts_on(client):
+    """Retry-After on a 429, Allow on a 405, WWW-Authenticate on a 401, ETag: a page on another
+    origin sees them only when they are exposed (fetch() shows null otherwise)."""
+    origin = {"Origin": "http://spa.example"}
+    unauthenticated = await client.get("/api/portfolios/", headers=origin)
+    wrong_method = await client.put("/api/portfolios/", headers=origin)
+    for response in (unauthenticated, wrong_method):
+        exposed = response.headers["access-control-expose-headers"].split(", ")
+        assert {"X-Request-ID", "ETag", "Retry-After", "Allow", "WWW-Authenticate"} <= set(exposed)
+    assert unauthenticated.headers["www-authenticate"] == "Token"
+    assert wrong_method.headers["allow"]
+
+
 async def test_cors_allows_configured_origins_only(client):
     allowed = await client.options(
         "/healthz",

@@ -77,6 +77,16 @@ async def test_docs_render_from_local_assets_only(client):
     assert "cdn" not in (await client.get("/docs")).text.lower()
 
 
+async def test_the_viewers_bundles_name_no_outside_address_they_would_fetch(client):
+    """ReDoc's footer logo came from cdn.redoc.ly: the bundle now points at a local copy."""
+    redoc = (await client.get("/static/docs/redoc.standalone.js")).text
+    assert "cdn.redoc.ly" not in redoc
+    assert 'src:"/static/docs/redoc-logo-mini.svg"' in redoc
+    logo = await client.get("/static/docs/redoc-logo-mini.svg")
+    assert logo.status_code == 200
+    assert logo.headers["content-type"].startswith("image/svg+xml")
+
+
 async def test_openapi_json_is_served(client):
     response = await client.get("/openapi.json")
     assert response.status_code == 200
