@@ -25,6 +25,18 @@ SECURITY_SCHEMES = {
     "BearerAuth": {"type": "http", "scheme": "bearer", "description": "`Bearer <key>`."},
 }
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Headers every response (or every 401) carries, declared once and referenced by each.
+HEADERS = {
+    "X-Request-ID": {
+        "description": "The request's id: the one the client sent, or a new one. Log lines and "
+        "traces of the request carry it.",
+        "schema": {"type": "string"},
+    },
+    "WWW-Authenticate": {
+        "description": "`Token`: how to authenticate.",
+        "schema": {"type": "string"},
+    },
+}
 UPLOADED_FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
 
 
@@ -52,6 +64,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     components["securitySchemes"] = SECURITY_SCHEMES
+    components["headers"] = HEADERS
+    declare_headers(document["paths"])
     mark_binary_strings(schemas)
     add_links(document["paths"])
     app.openapi_schema = document
@@ -76,6 +90,18 @@ def mark_optional_json_body(operation: dict[str, Any], schemas: dict[str, Any]) 
         schema = schemas[reference.rsplit("/", 1)[-1]]
     if body and schema.get("type") == "object" and not schema.get("required"):
         body["required"] = False
+
+
+def declare_headers(paths: dict[str, Any]) -> None:
+    """`X-Request-ID` on every response, `WWW-Authenticate` on every 401 (what the middleware
+    and the error handler add, which FastAPI cannot see)."""
+    for path_item in paths.values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                names = ["X-Request-ID", *(["WWW-Authenticate"] if status == "401" else [])]
+                for name in names:
+                    headers[name] = {"$ref": f"#/components/headers/{name}"}
 
 
 def mark_binary_strings(node: Any) -> None:

@@ -152,3 +152,13 @@ async def test_every_optional_query_parameter_may_be_empty(app, admin_client):
             assert response.status_code == 200, (path, parameter["name"], response.json())
             checked += 1
     assert checked > 50
+
+
+def test_every_response_declares_its_request_id_and_every_401_how_to_authenticate(app):
+    document = app.openapi()
+    for _path, _method, operation in operations(document):
+        for status, response in operation["responses"].items():
+            headers = response["headers"]
+            assert headers["X-Request-ID"] == {"$ref": "#/components/headers/X-Request-ID"}
+            assert ("WWW-Authenticate" in headers) == (status == "401")
+    assert document["components"]["headers"]["X-Request-ID"]["schema"] == {"type": "string"}
