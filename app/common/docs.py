@@ -1,5 +1,6 @@
 """The OpenAPI document and its viewers, served from local assets (no CDN)."""
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["headers"] = HEADERS
     declare_headers(document["paths"])
     mark_binary_strings(schemas)
+    describe_request_defaults(document["paths"], schemas)
     add_links(document["paths"])
     app.openapi_schema = document
     return document
@@ -90,6 +92,44 @@ def mark_optional_json_body(operation: dict[str, Any], schemas: dict[str, Any]) 
         schema = schemas[reference.rsplit("/", 1)[-1]]
     if body and schema.get("type") == "object" and not schema.get("required"):
         body["required"] = False
+
+
+def describe_request_defaults(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """In schemas only requests use, a server default is said in words, not as `default`.
+
+    A field left out is filled in by the server (`order` 0, `is_active` true): for the client it
+    is optional. openapi-typescript makes any property with a `default` in a component schema
+    non-optional (its `defaultNonNullable`, on by default, spares only inline request bodies),
+    so `LinkIn.order` came out required; without `default`, every generator reads "optional".
+    """
+    in_requests = _schemas_under(paths, "requestBody", schemas)
+    in_responses = _schemas_under(paths, "responses", schemas)
+    for name in in_requests - in_responses:
+        for field in schemas[name].get("properties", {}).values():
+            if "default" in field:
+                default = json.dumps(field.pop("default"), ensure_ascii=False)
+                said = f"Default when left out: `{default}`."
+                field["description"] = (
+                    f"{field['description']} {said}" if "description" in field else said
+                )
+
+
+def _schemas_under(paths: dict[str, Any], part: str, schemas: dict[str, Any]) -> set[str]:
+    """The component schemas the operations' `part` refers to, directly or through others."""
+    found: set[str] = set()
+    pending = [operation.get(part, {}) for item in paths.values() for operation in item.values()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            name = reference.rsplit("/", 1)[-1]
+            if reference.startswith("#/components/schemas/") and name not in found:
+                found.add(name)
+                pending.append(schemas[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 def declare_headers(paths: dict[str, Any]) -> None:

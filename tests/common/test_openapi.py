@@ -162,3 +162,17 @@ def test_every_response_declares_its_request_id_and_every_401_how_to_authenticat
             assert headers["X-Request-ID"] == {"$ref": "#/components/headers/X-Request-ID"}
             assert ("WWW-Authenticate" in headers) == (status == "401")
     assert document["components"]["headers"]["X-Request-ID"]["schema"] == {"type": "string"}
+
+
+def test_request_fields_the_server_fills_in_are_optional_in_every_generator(app):
+    """No `default` in request-only schemas (openapi-typescript would make those properties
+    required): the field is optional, and its description says what the server fills in."""
+    schemas = app.openapi()["components"]["schemas"]
+    for name, field in (("LinkIn", "order"), ("PortfolioIn", "is_active"), ("TokenIssue", "name")):
+        schema = schemas[name]
+        assert field not in schema.get("required", [])
+        assert "default" not in schema["properties"][field]
+        assert "Default when left out: " in schema["properties"][field]["description"]
+    assert schemas["PortfolioIn"]["properties"]["order"]["description"].endswith(
+        "Default when left out: `0`."
+    )
