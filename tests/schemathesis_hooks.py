@@ -31,7 +31,10 @@ from schemathesis.generation.meta import TestPhase
 USER_ID = int(os.environ["FUZZ_USER_ID"])
 TOKEN_IDS = {int(token_id) for token_id in os.environ["FUZZ_TOKEN_IDS"].split(",")}
 NOWHERE = 2**63 - 1
-USER_WRITES = {"update_user", "replace_user", "delete_user", "revoke_user_token"}
+# The fuzzing user's writes, by the path parameter naming the user.
+USER_WRITES = {
+    "update_user": "id", "replace_user": "id", "delete_user": "id", "revoke_user_token": "user_id"
+}  # fmt: skip
 # A made-up If-Match never matches (412). The stateful phase sends none to a link's or meta
 # item's writes, so those chains reach their delete; a portfolio's keep theirs (mostly 412), so
 # its children live long enough to be read.
@@ -53,10 +56,11 @@ def _names(value: Any, ids: set[int]) -> bool:
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     operation = case.operation.definition.raw.get("operationId")
     parameters = dict(case.path_parameters or {})
-    if operation in USER_WRITES and _names(parameters.get("user_id"), {USER_ID}):
-        case.path_parameters = {**parameters, "user_id": NOWHERE}
-    elif operation == "revoke_own_token" and _names(parameters.get("token_id"), TOKEN_IDS):
-        case.path_parameters = {**parameters, "token_id": NOWHERE}
+    user = USER_WRITES.get(operation, "")
+    if user and _names(parameters.get(user), {USER_ID}):
+        case.path_parameters = {**parameters, user: NOWHERE}
+    elif operation == "revoke_own_token" and _names(parameters.get("id"), TOKEN_IDS):
+        case.path_parameters = {**parameters, "id": NOWHERE}
     stateful = case.meta is not None and case.meta.phase.name is TestPhase.STATEFUL
     if stateful and operation in CHILD_WRITES and case.headers:
         case.headers = {k: v for k, v in case.headers.items() if k.lower() != "if-match"}

@@ -59,17 +59,17 @@ async def list_own_tokens(
     return build_page(request, page, count, results)
 
 
-@router.get("/api/auth/tokens/{token_id}", summary="One of the authenticated user's tokens")
-async def get_own_token(session: SessionDep, principal: AnyUser, token_id: PathId) -> TokenOut:
-    token = await service.own_token(session, principal, token_id)
+@router.get("/api/auth/tokens/{id}", summary="One of the authenticated user's tokens")
+async def get_own_token(session: SessionDep, principal: AnyUser, id: PathId) -> TokenOut:
+    token = await service.own_token(session, principal, id)
     return TokenOut.model_validate(token, from_attributes=True)
 
 
 @router.delete(
-    "/api/auth/tokens/{token_id}", status_code=204, summary="Revoke one of one's own tokens"
+    "/api/auth/tokens/{id}", status_code=204, summary="Revoke one of one's own tokens"
 )
-async def revoke_own_token(session: SessionDep, principal: AnyUser, token_id: PathId) -> None:
-    await service.revoke_own_token(session, principal, token_id)
+async def revoke_own_token(session: SessionDep, principal: AnyUser, id: PathId) -> None:
+    await service.revoke_own_token(session, principal, id)
 
 
 @router.post(

@@ -170,7 +170,7 @@ def add_links(paths: dict[str, Any]) -> None:
     A create (`POST <collection>/` answering 201) links to every operation on
     `<collection>/{id}` and on the collections nested under it; a retrieve (`GET` on an item)
     links to the other operations on that item and its nested collections. The other path
-    parameters are the request's own, matched by position (`/api/portfolios/{id}/links/`
+    parameters are the request's own, matched by position (`/api/portfolios/{id}`
     names the portfolio `id`, `/api/portfolios/{portfolio_id}/links/{id}` names it
     `portfolio_id`). Clients and stateful testers can then chain create, retrieve, update and
     delete; a new resource gets its links without a line of its own.

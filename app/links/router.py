@@ -1,4 +1,4 @@
-"""`/api/portfolios/{id}/links/`: the links of a portfolio, exactly as the link seeds show."""
+"""`/api/portfolios/{portfolio_id}/links/`: a portfolio's links, exactly as the link seeds show."""
 
 from typing import Annotated, Any
 
@@ -42,7 +42,7 @@ LinkOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, 
 
 
 @router.get(
-    "/api/portfolios/{id}/links/",
+    "/api/portfolios/{portfolio_id}/links/",
     response_model=Page[LinkOut],
     summary="List a portfolio's links, with filtering, searching and ordering",
 )
@@ -51,7 +51,7 @@ async def list_portfolio_links(
     session: SessionDep,
     url_for: UrlForDep,
     _caller: LinkView,
-    id: PathId,
+    portfolio_id: PathId,
     page: PageDep,
     ordering: LinkOrdering,
     filters: CommonFiltersDep,
@@ -64,24 +64,28 @@ async def list_portfolio_links(
 ) -> Response:
     present = {"image_id": has_image, "description": has_description, "url": has_url}
     query = ListQuery(filters, ordering, search, present)
-    total, results = await read_model.link_page(session, id, query, page, url_for)
+    total, results = await read_model.link_page(session, portfolio_id, query, page, url_for)
     return raw_page_response(request, page, total, results)
 
 
 @router.post(
-    "/api/portfolios/{id}/links/",
+    "/api/portfolios/{portfolio_id}/links/",
     status_code=201,
     response_model=LinkOut,
     responses=tag_documented(201),
     summary="Create a link of a portfolio",
 )
 async def create_portfolio_link(
-    session: SessionDep, url_for: UrlForDep, _caller: LinkCreate, id: PathId, payload: LinkIn
+    session: SessionDep,
+    url_for: UrlForDep,
+    _caller: LinkCreate,
+    portfolio_id: PathId,
+    payload: LinkIn,
 ) -> Response:
     fields = payload.model_dump()
-    link = await service.create(session, id, fields)
+    link = await service.create(session, portfolio_id, fields)
     body = await read_model.one_link(session, link, url_for)
-    await events.created(session, "link", link.id, body, fields, portfolio_id=id)
+    await events.created(session, "link", link.id, body, fields, portfolio_id=portfolio_id)
     return tagged(json_response(body, 201))
 
 

@@ -109,27 +109,27 @@ async def list_media(
 
 # The file is found (and for a write locked) as a dependency, before the body's fields are
 # checked: a missing file is a 404, even with invalid fields.
-async def _locked_media_or_404(session: SessionDep, media_id: PathId) -> MediaFile:
-    return await service.get_media(session, media_id, for_update=True)
+async def _locked_media_or_404(session: SessionDep, id: PathId) -> MediaFile:
+    return await service.get_media(session, id, for_update=True)
 
 
 LockedMedia = Annotated[MediaFile, Depends(_locked_media_or_404)]
 
 
 @router.get(
-    "/api/media/{media_id}",
+    "/api/media/{id}",
     response_model=MediaFileOut,
     responses=tag_documented(),
     summary="Retrieve a media file",
 )
 async def get_media(
-    session: SessionDep, _caller: MediaView, media_id: PathId, url_for: UrlForDep
+    session: SessionDep, _caller: MediaView, id: PathId, url_for: UrlForDep
 ) -> JSONResponse:
-    return tagged(JSONResponse(await service.retrieve(session, media_id, url_for)))
+    return tagged(JSONResponse(await service.retrieve(session, id, url_for)))
 
 
 @router.patch(
-    "/api/media/{media_id}",
+    "/api/media/{id}",
     response_model=MediaFileOut,
     responses=if_match_documented(),
     summary="Rename a file, change its alt text or an image's focal point",
@@ -150,7 +150,7 @@ async def update_media(
 
 
 @router.delete(
-    "/api/media/{media_id}",
+    "/api/media/{id}",
     status_code=204,
     responses=if_match_documented(204),
     summary="Delete a file: into the trash, its references empty until it is restored",

@@ -36,13 +36,19 @@ LAST_SUPERUSER_RULE = (
 )
 
 
-async def _user_or_404(request: Request, session: SessionDep, user_id: PathId) -> User:
-    """The user, or 404; a write locks the row until it commits."""
+async def _user_or_404(request: Request, session: SessionDep, id: PathId) -> User:
+    """The user of `/api/users/{id}`, or 404; a write locks the row until it commits."""
+    return await service.get_user(session, id, for_update=request.method not in SAFE_METHODS)
+
+
+async def _owner_or_404(request: Request, session: SessionDep, user_id: PathId) -> User:
+    """The user of `/api/users/{user_id}/tokens/...`, likewise."""
     writes = request.method not in SAFE_METHODS
     return await service.get_user(session, user_id, for_update=writes)
 
 
 TargetUser = Annotated[User, Depends(_user_or_404)]
+TokenOwner = Annotated[User, Depends(_owner_or_404)]
 
 
 def _out(user: User) -> UserOut:
@@ -78,52 +84,52 @@ async def create_user(session: SessionDep, passwords: Passwords, payload: UserCr
     return _out(await service.create_user(session, passwords, payload))
 
 
-@router.get("/api/users/{user_id}", summary="Retrieve a user")
+@router.get("/api/users/{id}", summary="Retrieve a user")
 async def get_user(user: TargetUser) -> UserOut:
     return _out(user)
 
 
 @router.patch(
-    "/api/users/{user_id}",
+    "/api/users/{id}",
     responses=HASHES,
     summary="Update some fields of a user",
     description=LAST_SUPERUSER_RULE,
 )
 async def update_user(
-    session: SessionDep, passwords: Passwords, user_id: PathId, payload: UserPatch
+    session: SessionDep, passwords: Passwords, id: PathId, payload: UserPatch
 ) -> UserOut:
-    return _out(await service.update_user(session, passwords, user_id, payload.given()))
+    return _out(await service.update_user(session, passwords, id, payload.given()))
 
 
 @router.put(
-    "/api/users/{user_id}",
+    "/api/users/{id}",
     responses=HASHES,
     summary="Replace a user",
     description=LAST_SUPERUSER_RULE,
 )
 async def replace_user(
-    session: SessionDep, passwords: Passwords, user_id: PathId, payload: UserReplace
+    session: SessionDep, passwords: Passwords, id: PathId, payload: UserReplace
 ) -> UserOut:
     changes = payload.model_dump()
     if changes["password"] is None:
         del changes["password"]
-    return _out(await service.update_user(session, passwords, user_id, changes))
+    return _out(await service.update_user(session, passwords, id, changes))
 
 
 @router.delete(
-    "/api/users/{user_id}",
+    "/api/users/{id}",
     status_code=204,
     responses=openapi_responses([service.LastSuperuserDeletion]),
     summary="Delete a user and their tokens",
     description=LAST_SUPERUSER_RULE,
 )
-async def delete_user(session: SessionDep, user_id: PathId) -> None:
-    await service.delete_user(session, user_id)
+async def delete_user(session: SessionDep, id: PathId) -> None:
+    await service.delete_user(session, id)
 
 
 @router.get("/api/users/{user_id}/tokens/", summary="List a user's tokens")
 async def list_user_tokens(
-    request: Request, session: SessionDep, user: TargetUser, page: PageDep
+    request: Request, session: SessionDep, user: TokenOwner, page: PageDep
 ) -> Page[TokenOut]:
     count, rows = await service.token_page(session, user.id, page)
     results = [TokenOut.model_validate(row._mapping) for row in rows]
@@ -136,7 +142,7 @@ async def list_user_tokens(
     summary="Issue a token for a user; the key is shown in this response only",
 )
 async def issue_user_token(
-    request: Request, session: SessionDep, user: TargetUser, payload: TokenIssue
+    request: Request, session: SessionDep, user: TokenOwner, payload: TokenIssue
 ) -> IssuedTokenOut:
     days = payload.expires_days
     if "expires_days" not in payload.model_fields_set:
@@ -147,7 +153,7 @@ async def issue_user_token(
 
 
 @router.delete(
-    "/api/users/{user_id}/tokens/{token_id}", status_code=204, summary="Revoke a user's token"
+    "/api/users/{user_id}/tokens/{id}", status_code=204, summary="Revoke a user's token"
 )
-async def revoke_user_token(session: SessionDep, user: TargetUser, token_id: PathId) -> None:
-    await service.revoke_token(session, user.id, token_id)
+async def revoke_user_token(session: SessionDep, user: TokenOwner, id: PathId) -> None:
+    await service.revoke_token(session, user.id, id)

@@ -120,7 +120,7 @@ async def rotate_webhook_secret(
 
 
 @router.get(
-    "/api/webhooks/{id}/deliveries/",
+    "/api/webhooks/{webhook_id}/deliveries/",
     response_model=Page[DeliveryOut],
     summary="List an endpoint's deliveries, newest first",
 )
@@ -128,7 +128,7 @@ async def list_webhook_deliveries(
     request: Request,
     session: SessionDep,
     _caller: WebhookView,
-    id: PathId,
+    webhook_id: PathId,
     page: PageDep,
     status: Annotated[
         DeliveryStatus | None,
@@ -137,20 +137,20 @@ async def list_webhook_deliveries(
     ] = None,
 ) -> JSONResponse:
     wanted = None if status is None else status.value
-    count, results = await service.delivery_page(session, id, wanted, page)
+    count, results = await service.delivery_page(session, webhook_id, wanted, page)
     return page_response(request, page, count, results)
 
 
 @router.post(
-    "/api/webhooks/{id}/deliveries/{delivery_id}/retry",
+    "/api/webhooks/{webhook_id}/deliveries/{id}/retry",
     status_code=202,
     response_model=DeliveryOut,
     summary="Send a delivery again, now",
 )
 async def retry_webhook_delivery(
-    session: SessionDep, _caller: WebhookUpdate, id: PathId, delivery_id: PathId
+    session: SessionDep, _caller: WebhookUpdate, webhook_id: PathId, id: PathId
 ) -> JSONResponse:
-    delivery = await service.retry(session, id, delivery_id)
+    delivery = await service.retry(session, webhook_id, id)
     return JSONResponse(delivery_payload(delivery), 202)
 
 

@@ -109,13 +109,13 @@ def test_creates_link_to_what_their_id_is_for(app):
                 target_path, _ = by_id[target]
                 assert set(link["parameters"]) == set(re.findall(r"\{(\w+)\}", target_path))
     paths = document["paths"]
-    links = paths["/api/portfolios/{id}/links/"]["post"]["responses"]["201"]["links"]
+    links = paths["/api/portfolios/{portfolio_id}/links/"]["post"]["responses"]["201"]["links"]
     assert set(links) == {
         "get_portfolio_link", "update_portfolio_link", "replace_portfolio_link",
         "delete_portfolio_link",
     }  # fmt: skip
     assert links["delete_portfolio_link"]["parameters"] == {
-        "portfolio_id": "$request.path.id",
+        "portfolio_id": "$request.path.portfolio_id",
         "id": "$response.body#/id",
     }
     portfolio = paths["/api/portfolios/"]["post"]["responses"]["201"]["links"]
@@ -123,7 +123,7 @@ def test_creates_link_to_what_their_id_is_for(app):
         "portfolio_id": "$response.body#/id"
     }
     media = paths["/api/media/"]["post"]["responses"]["201"]["links"]
-    assert media["get_media"]["parameters"] == {"media_id": "$response.body#/id"}
+    assert media["get_media"]["parameters"] == {"id": "$response.body#/id"}
     retrieve = paths["/api/tags/{id}"]["get"]["responses"]["200"]["links"]
     assert set(retrieve) == {"update_tag", "replace_tag", "delete_tag"}
     assert retrieve["delete_tag"]["parameters"] == {"id": "$request.path.id"}
@@ -176,3 +176,18 @@ def test_request_fields_the_server_fills_in_are_optional_in_every_generator(app)
     assert schemas["PortfolioIn"]["properties"]["order"]["description"].endswith(
         "Default when left out: `0`."
     )
+
+
+def test_path_parameters_are_named_after_what_they_identify_on_every_route(app):
+    """The object itself is `id`; a parent is `<resource>_id` (`portfolio_id` everywhere), so
+    generated calls never mix `{id: pid}` and `{portfolio_id: pid}` for the same portfolio."""
+    for path in app.openapi()["paths"]:
+        segments = path.strip("/").split("/")
+        for at, segment in enumerate(segments):
+            name = segment.strip("{}")
+            if segment == name or name in ("kind", "slug"):
+                continue
+            after = segments[at + 1 :]  # a collection under it, or an action on it (`ping`)
+            nested = len(after) >= 2 or (len(after) == 1 and path.endswith("/"))
+            expected = f"{segments[at - 1].removesuffix('s')}_id" if nested else "id"
+            assert name == expected, path

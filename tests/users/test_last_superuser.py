@@ -74,6 +74,6 @@ async def test_only_active_superusers_count(app, admin, admin_client):
 
 
 def test_openapi_documents_the_400_of_a_delete(app):
-    operation = app.openapi()["paths"]["/api/users/{user_id}"]["delete"]
+    operation = app.openapi()["paths"]["/api/users/{id}"]["delete"]
     assert "400" in operation["responses"]
     assert "last active superuser" in operation["description"]

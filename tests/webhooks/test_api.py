@@ -641,11 +641,11 @@ def test_openapi_documents_the_routes(app):
             "rotate_webhook_secret",
             {"200", "401", "403", "404", "503"},
         ),
-        ("/api/webhooks/{id}/deliveries/", "get"): (
+        ("/api/webhooks/{webhook_id}/deliveries/", "get"): (
             "list_webhook_deliveries",
             {"200", "400", "401", "403", "404", "503"},
         ),
-        ("/api/webhooks/{id}/deliveries/{delivery_id}/retry", "post"): (
+        ("/api/webhooks/{webhook_id}/deliveries/{id}/retry", "post"): (
             "retry_webhook_delivery",
             {"202", "401", "403", "404", "503"},
         ),
