@@ -65,9 +65,7 @@ async def get_own_token(session: SessionDep, principal: AnyUser, id: PathId) -> 
     return TokenOut.model_validate(token, from_attributes=True)
 
 
-@router.delete(
-    "/api/auth/tokens/{id}", status_code=204, summary="Revoke one of one's own tokens"
-)
+@router.delete("/api/auth/tokens/{id}", status_code=204, summary="Revoke one of one's own tokens")
 async def revoke_own_token(session: SessionDep, principal: AnyUser, id: PathId) -> None:
     await service.revoke_own_token(session, principal, id)
 

@@ -31,7 +31,7 @@ from app.common.sql import AnySelect, Prepared
 from app.links import repository
 from app.links.repository import LINKS
 from app.media.dependencies import MediaUrls
-from app.media.read_model import MediaFileOut
+from app.media.read_model import ImageOut
 from app.media.repository import load_media
 from app.media.serialize import UrlFor
 from app.models import PortfolioLink
@@ -44,14 +44,14 @@ class LinkData(BaseModel):
     name: str
     url: str | None
     description: str | None
-    image_data: MediaFileOut | None
+    image_data: ImageOut | None
 
 
 class LinkOut(BaseModel):
     id: int
     name: str
     url: str | None
-    image_data: MediaFileOut | None
+    image_data: ImageOut | None
     description: str | None
     order: int
     created_at: DateTimeOut

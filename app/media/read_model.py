@@ -1,7 +1,8 @@
 """A media file as the API shows it (the seeds' "Image Data Structure"), its forms side by side.
 
-- `FileOut` (a plain file: meta `value_file`) and `MediaFileOut` (a file that, for images, has
-  its image fields and thumbnails): the Pydantic models, for OpenAPI.
+- `FileOut` (a plain file: meta `value_file`), `ImageOut` (an image, with its image fields and
+  renditions) and `MediaFileOut` (either, told apart by `type`): the Pydantic models, for
+  OpenAPI.
 - `file_payload` / `media_payload`: the Python builders, from rows with the file columns
   (`app.media.repository.FILE_COLUMNS`) and, for images, their thumbnails and variants;
   `loaded_payload` for a file the ORM loaded (or wrote) with them.
@@ -14,11 +15,11 @@ tests/media/test_read_model.py holds the forms equal.
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
-from app.common.schemas import DateTimeOut, drf_datetime, omittable
+from app.common.schemas import DateTimeOut, drf_datetime
 from app.media.naming import human_readable_size
 from app.media.serialize import UrlFor
 from app.models import MediaFile
@@ -82,24 +83,37 @@ class FileOut(BaseModel):
     updated_at: DateTimeOut
 
 
-class MediaFileOut(FileOut):
-    """`width`, `height`, `mode`, `thumbnails`, `focal_point`, `placeholder` and `variants` are
-    present for images only."""
+class ImageOut(FileOut):
+    """An image (`type` is `image`): the file fields, its image fields and its renditions."""
 
-    width: int = omittable(description="Images only.")
-    height: int = omittable(description="Images only.")
-    mode: str = omittable(description="Images only: RGB, RGBA, P, L, CMYK...")
-    thumbnails: list[ThumbnailOut] = omittable(description="Images only.")
-    focal_point: FocalPoint | None = omittable(description="Images only; null: the centre.")
-    placeholder: str | None = omittable(
-        description="Images only: a ThumbHash (https://evanw.github.io/thumbhash/), standard"
-        " base64; null until computed.",
+    type: Literal[MediaType.IMAGE] = Field(description="Decided by the content, not the name.")
+    width: int
+    height: int
+    mode: str = Field(description="RGB, RGBA, P, L, CMYK...")
+    thumbnails: list[ThumbnailOut]
+    focal_point: FocalPoint | None = Field(description="Where crops centre; null: the middle.")
+    placeholder: str | None = Field(
+        description="A ThumbHash (https://evanw.github.io/thumbhash/), standard base64; null"
+        " until computed.",
         examples=["HxgCFIggdZkQU5gyZFXf7/393g=="],
     )
-    variants: list[VariantOut] = omittable(
-        description="Images only: each thumbnail box in each of MEDIA_VARIANT_FORMATS, by box"
-        " then format; [] until a job has made them (`media.variants_ready` follows)."
+    variants: list[VariantOut] = Field(
+        description="Each thumbnail box in each of MEDIA_VARIANT_FORMATS, by box then format;"
+        " [] until a job has made them (`media.variants_ready` follows)."
     )
+
+
+class OtherFileOut(FileOut):
+    """A file that is not an image: no image fields."""
+
+    type: Literal[MediaType.VIDEO, MediaType.AUDIO, MediaType.DOCUMENT, MediaType.FILE] = Field(
+        description="Decided by the content, not the name."
+    )
+
+
+class MediaFileOut(RootModel[Annotated[ImageOut | OtherFileOut, Field(discriminator="type")]]):
+    """A media file: an image object, or a file object without image fields, told apart by
+    `type` (generated clients narrow on it)."""
 
 
 def file_payload(row: Any, url_for: UrlFor) -> dict[str, Any]:

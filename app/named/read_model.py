@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.media.read_model import MediaFileOut
+from app.media.read_model import ImageOut
 
 # Builds a resource's embedded shape from a row and the image objects loaded for its page.
 Payload = Callable[[Any, dict[int, dict[str, Any]]], dict[str, Any]]
@@ -15,7 +15,7 @@ Payload = Callable[[Any, dict[int, dict[str, Any]]], dict[str, Any]]
 class NamedData(BaseModel):
     id: int
     name: str
-    image_data: MediaFileOut | None
+    image_data: ImageOut | None
 
 
 def named_payload(row: Any, media: dict[int, dict[str, Any]]) -> dict[str, Any]:

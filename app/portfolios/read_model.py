@@ -46,7 +46,7 @@ from app.employers.read_model import EmployerData, employer_payload
 from app.errors import NotFound
 from app.links.read_model import LinkData, link_data
 from app.media.dependencies import MediaUrls
-from app.media.read_model import MediaFileOut
+from app.media.read_model import ImageOut
 from app.media.repository import load_media_and_files
 from app.media.serialize import UrlFor
 from app.meta.read_model import MetaOut, meta_payload
@@ -71,7 +71,7 @@ class PortfolioOut(BaseModel):
     slug: str
     excerpt: str | None
     order: int
-    image_data: MediaFileOut | None
+    image_data: ImageOut | None
     employer_data: EmployerData | None
     tags_data: list[TagData]
     links_data: list[LinkData]
@@ -80,7 +80,7 @@ class PortfolioOut(BaseModel):
     created_at: DateTimeOut
     updated_at: DateTimeOut
     description: str | None
-    images_data: list[MediaFileOut]
+    images_data: list[ImageOut]
     meta: list[MetaOut]
 
 

@@ -152,8 +152,6 @@ async def issue_user_token(
     return IssuedTokenOut(**fields, key=key)
 
 
-@router.delete(
-    "/api/users/{user_id}/tokens/{id}", status_code=204, summary="Revoke a user's token"
-)
+@router.delete("/api/users/{user_id}/tokens/{id}", status_code=204, summary="Revoke a user's token")
 async def revoke_user_token(session: SessionDep, user: TokenOwner, id: PathId) -> None:
     await service.revoke_token(session, user.id, id)

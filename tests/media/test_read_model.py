@@ -6,6 +6,7 @@ the database writes inside links and portfolios equals the Python builders'."""
 import json
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import literal, select
 
 from app.common.json_sql import MEDIA_PREFIX, as_text, embedded_media_sql, file_by_id_sql
@@ -13,13 +14,17 @@ from app.media import repository
 from app.media.dependencies import MediaUrls
 from app.media.read_model import (
     FileOut,
+    ImageOut,
     MediaFileOut,
+    OtherFileOut,
     file_payload,
     loaded_payload,
     media_payload,
 )
 from app.models import MediaFile
 from tests.factories import create_document, create_image
+from tests.media.conftest import upload
+from tests.media.samples import PDF, simple
 from tests.shapes import assert_same_shape, seed
 
 IMAGE_SEED = seed("retrieve_link")["image_data"]
@@ -118,3 +123,19 @@ async def test_database_json_matches_the_python_builders(app, backend, files):
     built_plain = [file_payload(row, urls) for row in rows]
     assert written_plain == built_plain
     assert [list(payload) for payload in written_plain] == [FILE_KEYS + FILE_EXTRAS] * 2
+
+
+async def test_file_objects_are_told_apart_by_type_as_the_document_says(media_client):
+    """An image validates as `ImageOut` (its image fields required), any other file as
+    `OtherFileOut`; `MediaFileOut` picks by `type`, as generated clients narrow."""
+    image = (await upload(media_client, simple("PNG"), "a.png")).json()
+    document = (await upload(media_client, PDF, "a.pdf")).json()
+    assert isinstance(MediaFileOut.model_validate(image).root, ImageOut)
+    assert isinstance(MediaFileOut.model_validate(document).root, OtherFileOut)
+    with pytest.raises(ValidationError):
+        ImageOut.model_validate(document)
+    listed = (await media_client.get("/api/media/")).json()["results"]
+    assert {type(MediaFileOut.model_validate(item).root) for item in listed} == {
+        ImageOut,
+        OtherFileOut,
+    }
