@@ -22,7 +22,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SOURCES := app tests migrations bench
 
-.PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz \
+.PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz test-clients \
 	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import
 
 $(UV_STAMP):
@@ -79,6 +79,12 @@ test-s3-postgres: install
 # (tests/test_schemathesis.py, tests/schemathesis.toml). CI runs it too.
 fuzz: install
 	FUZZ=1 DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest tests/test_schemathesis.py $(PYTEST_ARGS)
+
+# TypeScript clients generated from a live server's /openapi.json (openapi-typescript with
+# openapi-fetch, @hey-api/openapi-ts), type-checked and run against it, and a browser test in
+# Debian's Chromium: needs Node.js 20.19+ (tests/clients/README.md). CI runs it, `make test` not.
+test-clients: install
+	$(BIN)/python tests/clients/run.py
 
 lint: install
 	$(BIN)/ruff check $(SOURCES)
