@@ -152,7 +152,9 @@ def npm_ci() -> None:
 def ensure_chromium() -> str | None:
     if Path(CHROMIUM).exists():
         return None
-    if CHROMIUM == "/usr/bin/chromium" and apt_install("chromium") and Path(CHROMIUM).exists():
+    if CHROMIUM != "/usr/bin/chromium":
+        return f"{CHROMIUM} (CHROMIUM) is missing"
+    if apt_install("chromium") and Path(CHROMIUM).exists():
         return None
     return f"{CHROMIUM} is missing and `apt-get install -y chromium` did not bring it"
 
