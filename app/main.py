@@ -8,12 +8,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.router import router as auth_router
 from app.auth.secrets import password_pool
-from app.common import tracing
+from app.common import fastapi_speedups, tracing
 from app.common.docs import install_docs
 from app.common.middleware import (
     EXPOSED_HEADERS,
@@ -22,7 +21,7 @@ from app.common.middleware import (
     ProxyHeadersMiddleware,
     RequestContextMiddleware,
 )
-from app.common.routing import TrailingSlashMiddleware
+from app.common.routing import TrailingSlashMiddleware, install_routes, operation_id
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
 from app.errors import install_error_handlers
@@ -56,11 +55,6 @@ images and meta data. Clients written against the original Django REST Framework
 unchanged: `Authorization: Token <key>`, DRF error bodies, limit/offset pages, and every path
 answers with or without its trailing slash.
 """
-
-
-def operation_id(route: APIRoute) -> str:
-    """The endpoint's function name: stable and readable in generated clients."""
-    return route.name
 
 
 @asynccontextmanager
@@ -134,6 +128,7 @@ def install_media_serving(app: FastAPI, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    fastapi_speedups.apply()
     app = FastAPI(
         title="Portfolio API",
         version="0.1.0",
@@ -171,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         metrics_router,
     ):
-        app.include_router(router)
+        install_routes(app, router)
     if settings.media_storage == "local":  # a bucket serves its own objects
         install_media_serving(app, settings)
 

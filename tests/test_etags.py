@@ -128,7 +128,7 @@ def test_openapi_documents_the_header_the_tag_and_the_412():
         ("/api/portfolios/{id}", "patch"),
         ("/api/portfolios/{id}", "put"),
         ("/api/portfolios/{id}", "delete"),
-        ("/api/media/{media_id}", "patch"),
+        ("/api/media/{id}", "patch"),
     ]:
         operation = document["paths"][path][method]
         assert "If-Match" in [p["name"] for p in operation["parameters"]]

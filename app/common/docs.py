@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.common.routing import CANONICAL_PATHS, APIRouter, Public
+from app.common.routing import CANONICAL_PATHS, APIRouter, Public, install_routes
 
 STATIC_DOCS = Path(__file__).resolve().parent.parent / "static" / "docs"
 ASSETS = "/static/docs"
@@ -244,4 +244,4 @@ def install_docs(app: FastAPI) -> None:
             with_google_fonts=False,
         )
 
-    app.include_router(router)
+    install_routes(app, router)

@@ -1,0 +1,69 @@
+"""Answers FastAPI works out again on every request, worked out once.
+
+FastAPI 0.165 reads each query, header and path parameter of each dependency on every request
+through `request_params_to_args`, which asks, per parameter, whether its annotation is a model,
+what its aliases are, whether it is a JSON field and whether its annotation is a sequence:
+introspection of `typing` objects that never change after start-up. A list of links (twenty
+parameters over six dependencies) spent about a quarter of its in-process time there
+(bench/request_path.py, under cProfile). Each answer depends on the parameter alone, so it is
+kept per parameter (by identity: FastAPI's fields live as long as the app) or per annotation.
+
+Applied once, on import of `app.main`; `tests/common/test_fastapi_speedups.py` checks that the
+functions replaced still exist with the same signatures and give the same answers.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi.dependencies import utils
+
+F = TypeVar("F", bound=Callable[..., Any])
+_APPLIED = "_portfolio_api_memoised"
+
+
+def _by_field(function: F) -> F:
+    """`function(field, **options)` kept per field object and options."""
+    answers: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
+
+    @functools.wraps(function)
+    def memoised(field: Any, **options: Any) -> Any:
+        key = (id(field), tuple(sorted(options.items())))
+        found = answers.get(key)
+        if found is not None and found[0] is field:
+            return found[1]
+        answer = function(field, **options)
+        answers[key] = (field, answer)
+        return answer
+
+    setattr(memoised, _APPLIED, True)
+    return memoised  # type: ignore[return-value]
+
+
+def _by_annotation(function: F) -> F:
+    """`function(annotation)` kept per annotation (computed afresh for an unhashable one)."""
+    cached = functools.lru_cache(maxsize=4096)(function)
+
+    @functools.wraps(function)
+    def memoised(annotation: Any) -> Any:
+        try:
+            return cached(annotation)
+        except TypeError:
+            return function(annotation)
+
+    setattr(memoised, _APPLIED, True)
+    return memoised  # type: ignore[return-value]
+
+
+BY_FIELD = ("_get_param_model", "_get_param_aliases", "_is_json_field")
+BY_ANNOTATION = ("field_annotation_is_sequence",)
+
+
+def apply() -> None:
+    """Replace the functions in FastAPI's module, where `request_params_to_args` finds them."""
+    if getattr(utils._get_param_model, _APPLIED, False):
+        return
+    for name in BY_FIELD:
+        setattr(utils, name, _by_field(getattr(utils, name)))
+    for name in BY_ANNOTATION:
+        setattr(utils, name, _by_annotation(getattr(utils, name)))
