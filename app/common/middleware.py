@@ -1,11 +1,12 @@
 """Plain ASGI middleware: trusted proxy headers, allowed hosts, request ids and access logs."""
 
+import functools
 import ipaddress
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -32,7 +33,11 @@ class ProxyHeadersMiddleware:
             ipaddress.ip_network(entry, strict=False) for entry in trusted if entry != "*"
         ]
 
-    def is_trusted(self, host: str) -> bool:
+        # Parsing an address costs more than the rest of this middleware: the answer is kept
+        # per address (bounded, so a crowd of addresses only evicts).
+        self.is_trusted = functools.lru_cache(maxsize=4096)(self._is_trusted)
+
+    def _is_trusted(self, host: str) -> bool:
         if self.trust_all:
             return True
         try:
@@ -134,7 +139,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         REQUEST_ID.set(request_id)
         if self.tracing:
