@@ -1,11 +1,28 @@
 """`make bench`: the service on PostgreSQL with seeded data (one uvicorn worker), driven by wrk
-from a second process: list links, list portfolios, retrieve a portfolio, create and update
-links and portfolios, upload an image. Prints requests/s, p50, p99 and SQL statements per
-request (counted on an in-process copy of the app) as a Markdown table.
+from a second process: the health check (`GET /healthz`, no database), list links, list
+portfolios, retrieve a portfolio, create and update links and portfolios, upload an image.
+Prints requests/s, p50, p99 and SQL statements per request (counted on an in-process copy of
+the app) as a Markdown table.
+
+Two references are measured in the same run, with the same wrk settings and warm-up, each right
+after the scenario it is compared with, each served by uvicorn in a process of its own as
+`portfolio-api serve` runs (one worker, uvloop, httptools, no access log, no proxy headers):
+
+    bare FastAPI /healthz     bench.bare_fastapi: FastAPI with the service's /healthz alone
+                              (same body), no middleware or dependencies: FastAPI's own floor
+    hand-written list links   bench.reference_server: Starlette + asyncpg, the same page of
+                              links as SQL-built JSON, the token lookup included; on the same
+                              database, path and token (PostgreSQL only: skipped on SQLite)
+
+Their rows close the table; the column "ratio" gives the scenario's requests/s over its
+reference's: health check / bare FastAPI /healthz, list links / hand-written list links (the
+other scenarios have no reference). Each reference is checked first to answer what the service
+answers.
 
     make bench                          # PostgreSQL at 127.0.0.1:5432 (a database is created)
     make bench DATABASE_URL=sqlite      # the embedded database instead
     make bench BENCH_ONLY=portfolio     # only the scenarios whose name contains this
+    make bench BENCH_ONLY=health BENCH_SECONDS=2   # a short run (with its reference)
 
 Needs `wrk` (Debian: apt-get install wrk). Each scenario is warmed up before it is measured.
 """
@@ -20,14 +37,15 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 from PIL import Image
 from sqlalchemy import event
 
-from bench.server import Server, live_server, statement
+from bench.server import Server, bare_fastapi, live_server, reference_server, statement
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 16
@@ -35,6 +53,9 @@ ARCHIVED_PORTFOLIOS = 500
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ONLY = os.environ.get("BENCH_ONLY", "")
 WARM_UP_SECONDS = 3
+BARE = "bare FastAPI /healthz"
+HAND_WRITTEN = "hand-written list links"
+RATIO_TO = {BARE: "bare FastAPI", HAND_WRITTEN: "hand-written"}  # in the ratio column
 
 
 @dataclass
@@ -45,6 +66,15 @@ class Scenario:
     body: dict | None = None
     ids: list[int] | None = None  # PATCH spreads over these links instead of one hot row
     upload: Path | None = None  # a multipart body sent as is (the image upload)
+    reference: str | None = None  # BARE or HAND_WRITTEN: the same request there, for a ratio
+
+
+@dataclass
+class Row:
+    name: str
+    figures: dict[str, float]  # rps, p50, p99 (ms), errors
+    statements: int | None  # SQL statements per request; None for a reference
+    reference: str | None = None  # the reference row its ratio is to
 
 
 BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
@@ -167,10 +197,12 @@ def scenarios(data: dict[str, object], upload: Path) -> list[Scenario]:
     assert isinstance(links, list)
     assert isinstance(portfolios, list)
     return [
+        Scenario("health check (no database)", "GET", "/healthz", reference=BARE),
         Scenario(
             "list links (limit 10, with images)",
             "GET",
             f"/api/portfolios/{portfolio}/links/?limit=10",
+            reference=HAND_WRITTEN,
         ),
         Scenario("list portfolios (limit 10, nested)", "GET", "/api/portfolios/?limit=10"),
         Scenario("retrieve portfolio (nested)", "GET", f"/api/portfolios/{portfolio}"),
@@ -227,7 +259,7 @@ end
 """
 
 
-def wrk(server: Server, scenario: Scenario, seconds: int = SECONDS) -> dict[str, float]:
+def wrk(url: str, token: str, scenario: Scenario, seconds: int = SECONDS) -> dict[str, float]:
     body = json.dumps(scenario.body, ensure_ascii=False) if scenario.body else None
     if body and scenario.method == "POST":
         body = body.replace('"bench"', '"bench BENCH"')
@@ -243,10 +275,10 @@ def wrk(server: Server, scenario: Scenario, seconds: int = SECONDS) -> dict[str,
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency"]
-    command += ["-s", handle.name, "-H", f"Authorization: Token {server.token}"]
+    command += ["-s", handle.name, "-H", f"Authorization: Token {token}"]
     if scenario.upload is None:
         command += ["-H", "Content-Type: application/json"]
-    command.append(server.url)
+    command.append(url)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -307,8 +339,54 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
 
 
-def run(database: str | None) -> list[tuple[str, dict[str, float], int]]:
-    with tempfile.TemporaryDirectory() as folder, live_server(database) as server:
+def measure(url: str, token: str, scenario: Scenario) -> dict[str, float]:
+    wrk(url, token, scenario, WARM_UP_SECONDS)  # caches, pool and prepared statements
+    return wrk(url, token, scenario)
+
+
+def references(
+    stack: ExitStack, server: Server, chosen: list[Scenario], folder: Path
+) -> tuple[dict[str, str], list[str]]:
+    """The references the chosen scenarios are compared with, started: their URLs by name,
+    and a note for each that cannot run here."""
+    wanted = {scenario.reference for scenario in chosen}
+    urls, notes = {}, []
+    if BARE in wanted:
+        urls[BARE], _ = stack.enter_context(bare_fastapi(folder / "bare.log"))
+    database = server.env["database_url"]
+    if HAND_WRITTEN in wanted and database.startswith("postgresql"):
+        served = reference_server(database, folder / "hand-written.log")
+        urls[HAND_WRITTEN], _ = stack.enter_context(served)
+    elif HAND_WRITTEN in wanted:
+        notes.append(f"{HAND_WRITTEN}: not run on SQLite (bench.reference_server is asyncpg).")
+    return urls, notes
+
+
+def check_reference(url: str, server: Server, scenario: Scenario) -> None:
+    """The reference answers the request as the service does: the same body, or for a page
+    the same count and ids."""
+
+    def gist(base: str) -> object:
+        response = httpx.get(base + scenario.path, headers=headers, timeout=10)
+        response.raise_for_status()
+        body = response.json()
+        if isinstance(body, dict) and "results" in body:
+            return body["count"], [result["id"] for result in body["results"]]
+        return body
+
+    headers = {"Authorization": f"Token {server.token}"}
+    theirs, ours = gist(url), gist(server.url)
+    if theirs != ours:
+        raise RuntimeError(f"{scenario.reference} answered {theirs!r}, the service {ours!r}")
+
+
+def run(database: str | None) -> tuple[list[Row], list[str]]:
+    """The rows of the chosen scenarios, then of their references; notes for the table."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        live_server(database) as server,
+        ExitStack() as stack,
+    ):
         headers = {"Authorization": f"Token {server.token}"}
 
         async def prepare() -> dict[str, object]:
@@ -319,15 +397,50 @@ def run(database: str | None) -> list[tuple[str, dict[str, float], int]]:
 
         data = asyncio.run(prepare())
         analyze(server)
-        rows = []
+        rows, reference_rows = [], []
         chosen = [s for s in scenarios(data, multipart_upload(Path(folder))) if ONLY in s.name]
+        urls, notes = references(stack, server, chosen, Path(folder))
         for scenario in chosen:
-            wrk(server, scenario, WARM_UP_SECONDS)  # caches, pool and prepared statements
-            figures = wrk(server, scenario)
+            figures = measure(server.url, server.token, scenario)
             count = asyncio.run(statements_per_request(server.env, server.token, scenario))
-            rows.append((scenario.name, figures, count))
+            reference = scenario.reference if scenario.reference in urls else None
+            rows.append(Row(scenario.name, figures, count, reference))
             print(f"  {scenario.name}: {figures['rps']:.0f} requests/s", file=sys.stderr)
-    return rows
+            if reference is not None:
+                check_reference(urls[reference], server, scenario)
+                same = replace(scenario, name=reference, reference=None)
+                figures = measure(urls[reference], server.token, same)
+                reference_rows.append(Row(reference, figures, None))
+                print(f"  {reference}: {figures['rps']:.0f} requests/s", file=sys.stderr)
+    return rows + reference_rows, notes
+
+
+def ratio(row: Row, rows: list[Row]) -> str:
+    """`0.52x hand-written`: the row's requests/s over its reference's; empty without one."""
+    found = [other for other in rows if other.name == row.reference]
+    if not found:
+        return ""
+    return f"{row.figures['rps'] / found[0].figures['rps']:.2f}x {RATIO_TO[found[0].name]}"
+
+
+def report(rows: list[Row], notes: list[str], backend: str) -> None:
+    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s per scenario after a {WARM_UP_SECONDS} s")
+    print(f"warm-up; one uvicorn worker on {backend}; {machine()}")
+    print()
+    print("| scenario | requests/s | p50 | p99 | non-2xx | SQL statements per request | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        rps, p50, p99, errors = (row.figures[k] for k in ("rps", "p50", "p99", "errors"))
+        count = "" if row.statements is None else row.statements
+        print(
+            f"| {row.name} | {rps:.0f} | {p50:.1f} ms | {p99:.1f} ms | {errors:.0f} | {count} "
+            f"| {ratio(row, rows)} |"
+        )
+    print()
+    print("ratio: requests/s over the reference's, measured right after in the same run (each")
+    print("reference its own uvicorn worker, served as the service is; see bench/api_load.py).")
+    for note in notes:
+        print(note)
 
 
 def main() -> None:
@@ -335,16 +448,8 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
     target = os.environ.get("DATABASE_URL", POSTGRES)
     database = None if target == "sqlite" else target
-    rows = run(database)
-    backend = "SQLite" if database is None else "PostgreSQL"
-    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s per scenario after a {WARM_UP_SECONDS} s")
-    print(f"warm-up; one uvicorn worker on {backend}; {machine()}")
-    print()
-    print("| scenario | requests/s | p50 | p99 | non-2xx | SQL statements per request |")
-    print("|---|---|---|---|---|---|")
-    for name, figures, count in rows:
-        rps, p50, p99, errors = (figures[k] for k in ("rps", "p50", "p99", "errors"))
-        print(f"| {name} | {rps:.0f} | {p50:.1f} ms | {p99:.1f} ms | {errors:.0f} | {count} |")
+    rows, notes = run(database)
+    report(rows, notes, "SQLite" if database is None else "PostgreSQL")
 
 
 if __name__ == "__main__":

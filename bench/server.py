@@ -13,13 +13,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 ROOT = Path(__file__).resolve().parent.parent
+# uvicorn's command line for what `portfolio-api serve` runs with one worker (app/cli.py).
+UVICORN_AS_SERVED = [
+    "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+    "--no-access-log", "--no-proxy-headers", "--log-level", "warning",
+]  # fmt: skip
+REFERENCE_DATABASE = "BENCH_REFERENCE_DATABASE_URL"
 
 
 @dataclass
@@ -32,12 +42,14 @@ class Server:
     process: subprocess.Popen[bytes]  # to signal it and see how it exits
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], failure: str) -> None:
-    """Until `url`/readyz answers 200; `failure` raised after 30 s or if the process ends."""
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], failure: str, path: str = "/readyz"
+) -> None:
+    """Until `url` + `path` answers 200; `failure` raised after 30 s or if the process ends."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
+            httpx.get(f"{url}{path}", timeout=1).raise_for_status()
             return
         except httpx.HTTPError:
             if time.monotonic() > deadline or process.poll() is not None:
@@ -131,3 +143,63 @@ def live_server(
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+@contextmanager
+def uvicorn_process(
+    app: str,
+    log: Path,
+    ready_path: str = "/readyz",
+    factory: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """`app` ("module:attribute", or a factory of no arguments) served by uvicorn in its own
+    process as `portfolio-api serve` serves the service with one worker, on a free port:
+    (its URL, its pid). Its output goes to `log`, quoted if it does not start."""
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    command += UVICORN_AS_SERVED + (["--factory"] if factory else [])
+    env = {**os.environ, **(extra_env or {})}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_until_ready(url, process, f"{app} did not start", ready_path)
+        except RuntimeError as failed:
+            raise RuntimeError(f"{failed}:\n{log.read_text()}") from None
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def reference_app() -> "Starlette":
+    """bench.reference_server's app on the database named by BENCH_REFERENCE_DATABASE_URL, for
+    uvicorn's `--factory`."""
+    from bench.reference_server import create_app
+
+    return create_app(os.environ[REFERENCE_DATABASE])
+
+
+@contextmanager
+def reference_server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
+    """bench.reference_server (Starlette + asyncpg, the staff links list) on `database_url`, a
+    PostgreSQL database, served as the service is: (its URL, its pid)."""
+    with uvicorn_process(
+        "bench.server:reference_app",
+        log,
+        factory=True,
+        extra_env={REFERENCE_DATABASE: database_url},
+    ) as served:
+        yield served
+
+
+@contextmanager
+def bare_fastapi(log: Path) -> Iterator[tuple[str, int]]:
+    """bench.bare_fastapi (FastAPI with the service's `GET /healthz` alone), served as the
+    service is: (its URL, its pid)."""
+    with uvicorn_process("bench.bare_fastapi:app", log, ready_path="/healthz") as served:
+        yield served
