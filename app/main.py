@@ -148,8 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     # Routes are matched in order: the busiest first, but the literal `reorder` paths before
     # the `{id}` routes that would also match them.
-    for router in (
-        portfolios_reorder_router,
+    documented = (
+        portfolios_reorder_router,  # before the item route whose path it would match
         links_reorder_router,
         links_router,
         portfolios_router,
@@ -165,8 +165,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         history_router,
         health_router,
         metrics_router,
-    ):
+    )
+    # Routes are tried one by one: the probes (which orchestrators call every few seconds) and
+    # the website's reads first. The document keeps its own order.
+    tried_first = (health_router, metrics_router, public_router)
+    for router in (*tried_first, *(r for r in documented if r not in tried_first)):
         install_routes(app, router)
+    app.state.documented_routes = [route for router in documented for route in router.routes]
     if settings.media_storage == "local":  # a bucket serves its own objects
         install_media_serving(app, settings)
 

@@ -50,7 +50,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=app.routes,
+        routes=getattr(app.state, "documented_routes", app.routes),
     )
     document["paths"] = {
         CANONICAL_PATHS.get(path, path): item for path, item in document.get("paths", {}).items()
