@@ -23,7 +23,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz test-clients \
-	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import
+	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import bench-request-path
 
 $(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -127,9 +127,15 @@ bench-import: install
 	$(BIN)/python -m bench.import_original
 
 # Requests/s, p50, p99 and SQL statements per request for the main scenarios, on PostgreSQL
-# with seeded data (needs wrk: apt-get install wrk). `bench-api` is the same.
+# with seeded data (needs wrk: apt-get install wrk), with a bare FastAPI /healthz and the
+# hand-written list links measured in the same run as references. `bench-api` is the same.
 bench bench-api: install
 	$(BIN)/python -m bench.api_load
+
+# The fixed cost of a request in process (no network): microseconds per scenario, or a
+# cProfile by package (make bench-request-path ARGS="--profile list").
+bench-request-path: install
+	$(BIN)/python -m bench.request_path $(ARGS) > /dev/null
 
 format: install
 	$(BIN)/ruff format $(SOURCES)
