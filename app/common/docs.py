@@ -50,7 +50,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=getattr(app.state, "documented_routes", app.routes),
+        routes=in_documented_order(app),
     )
     document["paths"] = {
         CANONICAL_PATHS.get(path, path): item for path, item in document.get("paths", {}).items()
@@ -72,6 +72,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     add_links(document["paths"])
     app.openapi_schema = document
     return document
+
+
+def in_documented_order(app: FastAPI) -> list[Any]:
+    """The app's routes, those of `app.state.documented_routes` in that order (the routes are
+    tried in another), any others after them as they were added."""
+    order = {id(route): n for n, route in enumerate(getattr(app.state, "documented_routes", []))}
+    return sorted(app.routes, key=lambda route: order.get(id(route), len(order)))
 
 
 def allow_empty_query_values(operation: dict[str, Any]) -> None:
