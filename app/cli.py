@@ -254,6 +254,8 @@ def import_original(args: argparse.Namespace) -> int:
     from app.importer.run import import_original as run_import
     from app.importer.writer import Options
 
+    if args.dry_run and args.verify:
+        raise CommandError("--verify compares what was imported: run it without --dry-run")
     token = args.token or os.environ.get("ORIGINAL_TOKEN")
     if not token:
         raise CommandError("no token for the original: pass --token or set ORIGINAL_TOKEN")

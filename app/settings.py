@@ -135,7 +135,8 @@ class Settings(BaseSettings):
     # `import-original` (API.md, "Moving from the original deployment"): files downloaded at
     # once, seconds before a request to the original is given up, and tries per request (5xx,
     # timeouts and lost connections are tried again after 0.5, 1, 2 ... seconds).
-    import_downloads: int = Field(default=4, ge=1, le=64)
+    # At most 16: each download is then thumbnailed in the image threads, which take 16 a thread.
+    import_downloads: int = Field(default=4, ge=1, le=16)
     import_timeout: float = Field(default=30.0, gt=0)
     import_attempts: int = Field(default=4, ge=1, le=10)
 

@@ -32,10 +32,13 @@ class ProxyHeadersMiddleware:
         self.networks: list[Network] = [
             ipaddress.ip_network(entry, strict=False) for entry in trusted if entry != "*"
         ]
-
         # Parsing an address costs more than the rest of this middleware: the answer is kept
         # per address (bounded, so a crowd of addresses only evicts).
-        self.is_trusted = functools.lru_cache(maxsize=4096)(self._is_trusted)
+        self._trusted = functools.lru_cache(maxsize=4096)(self._is_trusted)
+
+    def is_trusted(self, host: str) -> bool:
+        # An address is at most 45 characters; anything longer (a forged header) is not kept.
+        return self._trusted(host) if len(host) <= 45 else self._is_trusted(host)
 
     def _is_trusted(self, host: str) -> bool:
         if self.trust_all:
@@ -122,7 +125,10 @@ class AllowedHostsMiddleware:
 # The response headers a page on another origin may read (`Access-Control-Expose-Headers`):
 # every one this API sets that a client acts on. Cache-Control, Content-Type and Last-Modified
 # are readable without being listed.
-EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Retry-After", "Allow", "WWW-Authenticate"]
+EXPOSED_HEADERS = [
+    "X-Request-ID", "ETag", "Retry-After", "Allow", "WWW-Authenticate",
+    "Surrogate-Key", "Cache-Tag",  # the public API's (CORSMiddleware sets the list for it too)
+]  # fmt: skip
 
 
 class RequestContextMiddleware:

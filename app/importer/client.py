@@ -7,6 +7,7 @@ the token refused (401, 403), a host that does not answer, an answer that is not
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ logger = logging.getLogger("app.importer")
 FIRST_RETRY_DELAY = 0.5
 CHUNK = 256 * 1024
 RETRIED = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+MAX_JSON_BYTES = 64 * 1024 * 1024  # a page of 100 portfolios is well under 1 MB
 
 
 class Unreachable(CommandError):
@@ -48,12 +50,12 @@ class _ServerError(Exception):
         self.status = status
 
 
-def _detail(response: httpx.Response) -> str:
+def _detail(response: httpx.Response, body: bytes) -> str:
     try:
-        body = response.json()
+        parsed = json.loads(body)
     except ValueError:
         return response.reason_phrase
-    detail = body.get("detail") if isinstance(body, dict) else None
+    detail = parsed.get("detail") if isinstance(parsed, dict) else None
     return str(detail) if detail else response.reason_phrase
 
 
@@ -68,8 +70,10 @@ class OriginalClient:
         self.base_url = base_url.rstrip("/")
         self.attempts = settings.import_attempts
         self.retry_delay = FIRST_RETRY_DELAY if retry_delay is None else retry_delay
+        # The token goes to `--from` only (see `_send`): never to the hosts files come from.
+        self.authorization = f"Token {token}"
         self.http = httpx.AsyncClient(
-            headers={"Authorization": f"Token {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
             follow_redirects=True,
             timeout=httpx.Timeout(
                 settings.import_timeout, connect=min(10, settings.import_timeout)
@@ -88,14 +92,19 @@ class OriginalClient:
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
+    def _headers_for(self, url: str) -> dict[str, str]:
+        same_origin = urlsplit(url).netloc == urlsplit(self.base_url).netloc
+        return {"Authorization": self.authorization} if same_origin else {}
+
     async def _send(
         self, method: str, url: str, *, stream: bool = False, attempts: int | None = None
     ) -> httpx.Response:
-        """One request, tried again after timeouts, lost connections and 5xx."""
+        """One request, tried again after timeouts, lost connections and 5xx; any other failure
+        of HTTP itself (a URL it cannot fetch, a redirect loop, a bad encoding) is Unreachable."""
         attempts = attempts or self.attempts
         for attempt in range(1, attempts + 1):
             try:
-                request = self.http.build_request(method, url)
+                request = self.http.build_request(method, url, headers=self._headers_for(url))
                 response = await self.http.send(request, stream=stream)
                 if response.status_code < 500:
                     return response
@@ -103,6 +112,8 @@ class OriginalClient:
                 failure: Exception = _ServerError(response.status_code)
             except RETRIED as error:
                 failure = error
+            except httpx.HTTPError as error:
+                raise Unreachable(f"{url}: {error!r}") from error
             if attempt < attempts:
                 delay = self.retry_delay * 2 ** (attempt - 1)
                 logger.info(
@@ -116,26 +127,39 @@ class OriginalClient:
         absolute URL (a `next` link) moved onto `--from`'s origin."""
         absolute = "://" in path_or_url
         url = self.on_base(path_or_url) if absolute else f"{self.base_url}{path_or_url}"
-        try:
-            response = await self._send("GET", url)
-        except Unreachable:
-            raise
+        response, body = await self._get_capped(url)
         if response.status_code == 404 and urlsplit(url).path.endswith("/"):
             parts = urlsplit(url)
             other = urlunsplit(parts._replace(path=_toggled_slash(parts.path)))
-            response = await self._send("GET", other)
+            response, body = await self._get_capped(other)
         if response.status_code in (401, 403):
             raise Refused(
-                f"the original refused the token: {response.status_code} {_detail(response)}"
+                f"the original refused the token: {response.status_code} {_detail(response, body)}"
             )
         if response.status_code == 404:
             raise Missing(url)
         if response.status_code != 200:
-            raise NotTheOriginal(f"{url} answered {response.status_code} {_detail(response)}")
+            raise NotTheOriginal(f"{url} answered {response.status_code} {_detail(response, body)}")
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise NotTheOriginal(f"{url} did not answer JSON: not the original API") from None
+
+    async def _get_capped(self, url: str) -> tuple[httpx.Response, bytes]:
+        """A GET whose body is read up to MAX_JSON_BYTES (decompressed): more is not the
+        original's page, whatever it claims."""
+        response = await self._send("GET", url, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JSON_BYTES:
+                    raise NotTheOriginal(f"{url} answered more than {MAX_JSON_BYTES} bytes")
+        except httpx.HTTPError as error:
+            raise Unreachable(f"{url}: {error!r}") from error
+        finally:
+            await response.aclose()
+        return response, bytes(body)
 
     async def pages(self, path: str) -> AsyncIterator[dict[str, Any]]:
         """Every result of a paged collection, following `next` until `count` results are
@@ -196,6 +220,8 @@ class OriginalClient:
                         raise DownloadFailed(f"{url}: {error!r}") from error
                     await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
                     continue
+                except httpx.HTTPError as error:
+                    raise DownloadFailed(f"{url}: {error!r}") from error
             if received != expected_size:
                 raise DownloadFailed(
                     f"{url}: {received} bytes downloaded, the original says {expected_size}"

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import PurePosixPath
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.common.workers import BoundedPool
@@ -18,7 +18,7 @@ from app.importer.records import Record, Resolved
 from app.importer.report import ImportProgress, ImportReport
 from app.importer.writer import Options, Writer, assign, describe, locked, stamp
 from app.media.service import Upload, create_media, get_media, replace_file
-from app.media.storage import Storage
+from app.media.storage import Storage, StorageError
 from app.models import MediaFile
 from app.models.base import utcnow
 from app.settings import Settings
@@ -59,7 +59,7 @@ class FileWriter(Writer):
     ) -> None:
         super().__init__(settings, sessions, storage, report, progress, options)
         self.client = client
-        self.images = images
+        self.image_pool = images
         self.downloads = asyncio.Semaphore(settings.import_downloads)
 
     def downloads_needed(self, record: Record) -> bool:
@@ -74,7 +74,7 @@ class FileWriter(Writer):
             ledger = Ledger(self.options.source)
             try:
                 await self._put_media(record, ledger)
-            except (APIError, DBAPIError, DownloadFailed) as error:
+            except (APIError, SQLAlchemyError, DownloadFailed, StorageError, OSError) as error:
                 ledger = Ledger(self.options.source)
                 ledger.problem("failed", record, describe(error))
             self.apply(ledger)
@@ -96,6 +96,7 @@ class FileWriter(Writer):
         elif self.options.dry_run:
             self.report.files += 1
             self.report.bytes += size
+            self._is_image(record.id, record.file.type == "image")
             ledger.done(outcome, record)
         else:
             await self._store(resolved, ledger, created=outcome == "created")
@@ -122,11 +123,12 @@ class FileWriter(Writer):
     async def _create(self, session: AsyncSession, record: Record, upload: Upload) -> Changes:
         now = record.created_at or utcnow()
         media = await create_media(
-            session, self.storage, self.images, self.settings, upload, now,
+            session, self.storage, self.image_pool, self.settings, upload, now,
             key=storage_key(record), media_id=record.id,
         )  # fmt: skip
         stamp(media, record, media.created_at)
         await session.flush()
+        self._is_image(media.id, media.kind == "image")
         return {"name": (None, media.name), "alt": (None, media.alt), "file": (None, media.path)}
 
     async def _replace(self, session: AsyncSession, resolved: Resolved, upload: Upload) -> Changes:
@@ -135,13 +137,22 @@ class FileWriter(Writer):
         media = await get_media(session, record.id, for_update=True)
         before = media.path
         await replace_file(
-            session, self.storage, self.images, self.settings, media, upload, now,
+            session, self.storage, self.image_pool, self.settings, media, upload, now,
             key=storage_key(record),
         )  # fmt: skip
         changes = {"file": (before, media.path), **assign(media, resolved.values)}
         stamp(media, record, now)
         await session.flush()
+        self._is_image(media.id, media.kind == "image")
         return changes
+
+    def _is_image(self, media_id: int, image: bool) -> None:
+        """What the file is here, for the references that need an image (counted once the
+        file's transaction commits, with the ledger)."""
+        if image:
+            self.image_ids.add(media_id)
+        else:
+            self.image_ids.discard(media_id)
 
     async def _rename(self, resolved: Resolved, ledger: Ledger) -> None:
         """The same file under another name or alt text: no download."""

@@ -18,6 +18,9 @@ from app.importer.snapshot import Snapshot
 
 KINDS = ("media", "employer", "tag", "portfolio", "link", "meta")  # the order of writing
 PARENT = "portfolio_id"
+# Where an image is required (`image`, `images`): a media file that is an image here. An original
+# file not read as one here (a format this service does not take as an image) is left out.
+IMAGE = "image"
 
 
 @dataclass
@@ -132,7 +135,7 @@ def _named(items: Any, kind: str) -> Iterator[Record]:
             item.id,
             item.name,
             columns,
-            {"image_id": ("media", _image(item))},
+            {"image_id": (IMAGE, _image(item))},
             created_at=item.created_at,
             updated_at=item.updated_at,
         )
@@ -154,10 +157,10 @@ def _portfolios(snapshot: Snapshot) -> Iterator[Record]:
                 "is_active": item.is_active,
                 "completed_at": item.completed_at,
             },
-            {"image_id": ("media", _image(item)), "employer_id": ("employer", employer)},
+            {"image_id": (IMAGE, _image(item)), "employer_id": ("employer", employer)},
             {
                 "tags": ("tag", list(dict.fromkeys(tag.id for tag in item.tags_data))),
-                "images": ("media", list(dict.fromkeys(image.id for image in item.images_data))),
+                "images": (IMAGE, list(dict.fromkeys(image.id for image in item.images_data))),
             },
             created_at=item.created_at,
             updated_at=item.updated_at,
@@ -177,7 +180,7 @@ def _links(snapshot: Snapshot) -> Iterator[Record]:
                     "description": link.description,
                     "order": link.order or 0,
                 },
-                {PARENT: ("portfolio", portfolio_id), "image_id": ("media", _image(link))},
+                {PARENT: ("portfolio", portfolio_id), "image_id": (IMAGE, _image(link))},
                 created_at=link.created_at,
                 updated_at=link.updated_at,
             )

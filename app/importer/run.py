@@ -59,7 +59,6 @@ async def import_original(
         if options.prune and not options.dry_run:
             await writer.prune()
         if not options.dry_run:
-            await _advance_sequences(sessions)
             await _completed(sessions, report)
         verification = None
         if check:
@@ -86,9 +85,18 @@ async def _write(
     total = sum(len(records[kind]) for kind in KINDS if kind != "media") + len(media)
     progress.start("writing" if not options.dry_run else "checking", total, total_bytes)
     await asyncio.gather(*(writer.put_media(record) for record in media))
+    await _after_kind(writer, options)
     for kind in KINDS[1:]:
         await writer.put_rows(records[kind])
+        await _after_kind(writer, options)
     progress.finish()
+
+
+async def _after_kind(writer: FileWriter, options: Options) -> None:
+    """Id sequences moved past what is written so far: an interrupted run leaves none behind
+    that an object made here would collide with."""
+    if not options.dry_run:
+        await _advance_sequences(writer.sessions)
 
 
 def _ids_on_original(snapshot: Snapshot) -> dict[str, set[int]]:
@@ -116,7 +124,8 @@ async def _advance_sequences(sessions: async_sessionmaker[AsyncSession]) -> None
             if highest is None or sequence is None:
                 continue
             current = await session.scalar(text(f"SELECT last_value FROM {sequence}"))
-            if highest > current:
+            # A fresh sequence says 1 before giving it out: >=, so that 1 itself is passed.
+            if highest >= current:
                 await session.execute(
                     text("SELECT setval(:sequence, :highest)"),
                     {"sequence": sequence, "highest": highest},
@@ -128,5 +137,6 @@ async def _completed(sessions: async_sessionmaker[AsyncSession], report: ImportR
     async with unit_of_work(sessions) as session:
         events.act_via(session, "import")
         await events.record(session, "import.completed", report.summary())
-        if report.written or report.pruned:
-            await public.announce(session, [public.EVERYTHING])
+        # Always: a run that resumes an interrupted one finds its objects unchanged, yet the
+        # interrupted run never told the caches.
+        await public.announce(session, [public.EVERYTHING])

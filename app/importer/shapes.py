@@ -5,13 +5,21 @@ not show (timestamps of nested objects, a link's `order`, a file's `alt`) are op
 that does not validate is not the original's: the import stops with one line naming where.
 """
 
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from app.common.commands import CommandError
+
+
+def _aware(moment: datetime) -> datetime:
+    """An original run with Django's `USE_TZ = False` writes times without a zone: UTC here."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_aware)]
 
 
 class OriginalObject(BaseModel):
@@ -34,8 +42,8 @@ class FileObject(OriginalObject):
     size: int
     f: str
     alt: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Moment | None = None
+    updated_at: Moment | None = None
 
     @property
     def url_path(self) -> str:
@@ -52,8 +60,8 @@ class FileObject(OriginalObject):
 
 
 class Timestamped(OriginalObject):
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Moment | None = None
+    updated_at: Moment | None = None
 
 
 class EmployerObject(Timestamped):
@@ -88,7 +96,7 @@ class PortfolioObject(Timestamped):
     description: str | None = None
     order: int = 0
     is_active: bool = True
-    completed_at: datetime | None = None
+    completed_at: Moment | None = None
     image_data: FileObject | None = None
     employer_data: EmployerObject | None = None
     tags_data: list[TagObject] = []

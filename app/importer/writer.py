@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -29,7 +29,7 @@ from app.events import outbox as events
 from app.history import recorder as history
 from app.importer.ledger import Changes, Ledger
 from app.importer.ours import body_of
-from app.importer.records import PARENT, Record, Resolved
+from app.importer.records import IMAGE, PARENT, Record, Resolved
 from app.importer.report import ImportProgress, ImportReport
 from app.media.dependencies import MediaUrls
 from app.media.service import delete_media, get_media
@@ -115,6 +115,7 @@ class Writer:
         self.known: dict[tuple[str, int], ImportedObject] = {}
         self.present: dict[str, set[int]] = {}
         self.trashed: set[tuple[str, int]] = set()
+        self.image_ids: set[int] = set()  # media files here that are images
         # Per kind, the ids here that are the original's: references resolve to these only.
         self.imported: dict[str, set[int]] = {}
 
@@ -127,10 +128,13 @@ class Writer:
                 self.present[kind] = set(await session.scalars(select(model.id)))
             trash = await session.execute(select(TrashItem.kind, TrashItem.object_id))
             self.trashed = {(kind, object_id) for kind, object_id in trash}
+            images = select(MediaFile.id).where(MediaFile.kind == "image")
+            self.image_ids = set(await session.scalars(images))
         for kind in MODELS:
             self.imported[kind] = {
                 pk for (k, pk) in self.known if k == kind and pk in self.present[kind]
             }
+        self.imported[IMAGE] = self.imported["media"] & self.image_ids
 
     @asynccontextmanager
     async def transaction(self, ledger: Ledger) -> AsyncIterator[AsyncSession]:
@@ -148,6 +152,10 @@ class Writer:
             self.report.count(outcome, record.kind)
             self.imported[record.kind].add(record.id)
             self.present[record.kind].add(record.id)
+            if record.kind == "media" and record.id in self.image_ids:
+                self.imported[IMAGE].add(record.id)
+            elif record.kind == "media":
+                self.imported[IMAGE].discard(record.id)
         for outcome, record, why in ledger.problems:
             self.report.problem(outcome, record.kind, record.id, record.label, why)
         self.progress.advance(objects=len(ledger.outcomes) + len(ledger.problems))
@@ -178,7 +186,7 @@ class Writer:
             batch = records[start : start + ROWS_PER_TRANSACTION]
             try:
                 await self._put_batch(batch, alone=False)
-            except (APIError, DBAPIError):
+            except (APIError, SQLAlchemyError):
                 await self._put_batch(batch, alone=True)
 
     async def _put_batch(self, records: list[Record], *, alone: bool) -> None:
@@ -197,7 +205,7 @@ class Writer:
         try:
             async with session.begin_nested():
                 await self._put(session, record, written)
-        except (APIError, DBAPIError) as error:
+        except (APIError, SQLAlchemyError) as error:
             ledger.problem("failed", record, describe(error))
             return
         ledger.absorb(written)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,6 +151,10 @@ async def store_upload(
     if key is None:
         day = now.astimezone(settings.zone).date()
         key = naming.original_key(day, naming.safe_stem(upload.filename), sniffed.extension)
+    elif naming.client_extension(key) != sniffed.extension:
+        # A given key keeps its path but not an extension the content belies: the file is
+        # served with the type its name says (a text file named .html would be a page).
+        key = str(PurePosixPath(key).with_suffix(f".{sniffed.extension}"))
     content: bytes | IO[bytes] = upload.file
     if image is not None and image.cleaned_original is not None:
         content = image.cleaned_original

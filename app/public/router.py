@@ -41,7 +41,7 @@ router = APIRouter(tags=["public"], dependencies=[Public])
 PUBLIC_ORDER = ("order", "-completed_at", "-id")
 PublicOrdering = Annotated[Ordering, Depends(ordering_dependency(ORDERING_FIELDS, PUBLIC_ORDER))]
 NamedOrdering = Annotated[Ordering, Depends(ordering_dependency(NAMED_ORDERING, ("name", "id")))]
-EXPOSED = ", ".join([*EXPOSED_HEADERS, "Surrogate-Key", "Cache-Tag"])
+EXPOSED = ", ".join(EXPOSED_HEADERS)
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` tag is current."}
 }

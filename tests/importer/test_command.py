@@ -176,3 +176,11 @@ async def test_files_that_keep_timing_out_fail_alone_after_their_tries(
     assert report.counts["failed"]["media"] == len(slow.data.media)
     assert report.counts["created"]["portfolio"] == len(slow.data.portfolios)
     assert all("did not answer after 2 tries" in line for line in report.problems)
+
+
+async def test_verify_with_a_dry_run_is_refused(committing_client, original, import_settings):
+    status, _out, err = await run_command(
+        import_settings, "--from", original.url, "--dry-run", "--verify", ORIGINAL_TOKEN=TOKEN
+    )
+    assert status == 1
+    assert "--verify compares what was imported" in err

@@ -15,6 +15,7 @@ from tests.factories import create_row
 from tests.importer.conftest import run_import
 from tests.importer.original import Original, OriginalData, OriginalMedia
 from tests.media.samples import GPS_IFD
+from tests.webhooks.receiver import Receiver
 
 
 def counts(data: OriginalData) -> dict[str, int]:
@@ -322,3 +323,38 @@ async def test_a_row_the_database_refuses_fails_alone_and_its_batch_is_kept(
     assert imported == sum(counts(original.data).values()) - 1
     history = (await staff.get("/api/history/", params={"kind": "link", "limit": 100})).json()
     assert history["count"] == len(original.data.links) - 1  # none recorded twice
+
+
+async def test_times_without_a_zone_are_read_as_utc(app, staff, original, import_settings):
+    """An original run with Django's USE_TZ = False writes naive times."""
+    original.data.portfolios[150].created_at = "2026-03-03T17:52:28.976376"
+    report, _ = await run_import(import_settings, original)
+    assert report.problems == []
+    body = (await staff.get("/api/portfolios/150")).json()
+    assert body["created_at"] == "2026-03-03T17:52:28.976376Z"
+
+
+async def test_a_file_keeps_its_path_but_not_an_extension_its_content_belies(
+    app, staff, original, import_settings
+):
+    """A text file named .html would be served as a page from the API's own origin."""
+    media = next(iter(original.data.media.values()))
+    script = b"<script>alert(document.cookie)</script>"  # past what sniffing reads
+    media.content, media.type = b"plain words\n" * 400 + script, "document"
+    media.path = "core_media/2026/03/01/page.html"
+    report, _ = await run_import(import_settings, original)
+    assert report.problems == []
+    path = (await staff.get(f"/api/media/{media.id}")).json()["f"].split("/media/", 1)[1]
+    assert path == "core_media/2026/03/01/page.txt"
+
+
+async def test_the_token_goes_to_the_original_only_never_to_where_files_point(
+    app, staff, import_settings
+):
+    async with Receiver() as elsewhere:  # answers "ok": not the file, so --from serves it
+        origin = elsewhere.url.removesuffix("/hooks")
+        async with Original(OriginalData.sample(), media_origin=origin) as original:
+            report, _ = await run_import(import_settings, original)
+    assert report.problems == []
+    assert elsewhere.received  # each file was asked of its own origin first
+    assert all("authorization" not in request.headers for request in elsewhere.received)
