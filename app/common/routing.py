@@ -254,7 +254,8 @@ def install_routes(app: fastapi.FastAPI, router: fastapi.APIRouter) -> None:
     the last router (`/healthz`) paid some 80 such matches, 60% of its whole cost in process
     (bench/request_path.py). A route already carries its router's dependencies (merged when it
     was declared) and nothing is given at inclusion here, so adding it directly loses nothing:
-    the app matches each route's own regex, as FastAPI did before lazy inclusion.
+    the app matches each route's own regex, as FastAPI did before lazy inclusion. (What is lost
+    is what this app does not use: `app.dependency_overrides` and routers' own lifespans.)
     """
     app.router.routes.extend(router.routes)
 
