@@ -7,7 +7,7 @@ sequences; find (and with `--prune` trash) what the original no longer has; reco
 """
 
 import asyncio
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -85,18 +85,18 @@ async def _write(
     total = sum(len(records[kind]) for kind in KINDS if kind != "media") + len(media)
     progress.start("writing" if not options.dry_run else "checking", total, total_bytes)
     await asyncio.gather(*(writer.put_media(record) for record in media))
-    await _after_kind(writer, options)
+    await _after_kind(writer, options, "media")
     for kind in KINDS[1:]:
         await writer.put_rows(records[kind])
-        await _after_kind(writer, options)
+        await _after_kind(writer, options, kind)
     progress.finish()
 
 
-async def _after_kind(writer: FileWriter, options: Options) -> None:
-    """Id sequences moved past what is written so far: an interrupted run leaves none behind
-    that an object made here would collide with."""
+async def _after_kind(writer: FileWriter, options: Options, kind: str) -> None:
+    """The kind's id sequence moved past what was written: an interrupted run leaves none
+    behind that an object made here would collide with."""
     if not options.dry_run:
-        await _advance_sequences(writer.sessions)
+        await _advance_sequences(writer.sessions, [MODELS[kind]])
 
 
 def _ids_on_original(snapshot: Snapshot) -> dict[str, set[int]]:
@@ -110,13 +110,13 @@ def _ids_on_original(snapshot: Snapshot) -> dict[str, set[int]]:
     }
 
 
-async def _advance_sequences(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def _advance_sequences(sessions: async_sessionmaker[AsyncSession], models: list[Any]) -> None:
     """New objects made here after the import get ids past the imported ones. (SQLite's
     AUTOINCREMENT counter follows an inserted id by itself; PostgreSQL's sequences do not.)"""
     async with unit_of_work(sessions) as session:
         if session.get_bind().dialect.name != "postgresql":
             return
-        for model in MODELS.values():
+        for model in models:
             highest = await session.scalar(select(func.max(model.id)))
             sequence = await session.scalar(
                 text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": model.__tablename__}

@@ -40,16 +40,6 @@ class Snapshot:
     bodies: dict[tuple[str, int], Body] = field(default_factory=dict)
     collections: set[str] = field(default_factory=set)  # the kinds whose list the original has
 
-    def count(self) -> int:
-        return (
-            len(self.portfolios)
-            + sum(len(links) for links in self.links.values())
-            + sum(len(portfolio.meta) for portfolio in self.portfolios.values())
-            + len(self.media)
-            + len(self.employers)
-            + len(self.tags)
-        )
-
     def add_file(self, body: Body | None, item: FileObject | None, *, listed: bool = False) -> None:
         """A file object met anywhere; an image's (or a listed one's) is kept over a meta
         `value_file`, which leaves the image fields out."""
