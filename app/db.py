@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.common.sql import ReadSession
 from app.errors import ServiceUnavailable, raises
 from app.settings import Settings, get_settings
 
@@ -132,7 +133,10 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     without ATOMIC_REQUESTS: no BEGIN and COMMIT round trips around a read. SQLite keeps its
     transactions (they cost nothing there, and its BEGIN is ours to issue)."""
     if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        reading = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return async_sessionmaker(
+            reading, class_=ReadSession, expire_on_commit=False, autoflush=False
+        )
     return _sessionmaker(engine)
 
 

@@ -156,6 +156,8 @@ async def run(arguments: argparse.Namespace) -> None:
             per_request, _cpu = await _time(app, scope, arguments.count)
             profiler.disable()
             stats = pstats.Stats(profiler, stream=sys.stderr)
+            if arguments.dump:
+                stats.dump_stats(arguments.dump)
             totals = _by_package(stats)
             whole = sum(totals.values())
             print(
@@ -176,6 +178,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--profile", choices=["health", "list", "retrieve", "portfolios"])
+    parser.add_argument("--dump", help="with --profile: also write the pstats to this file")
     parser.add_argument("--plain", action="store_true", help="without app.common.fastapi_speedups")
     arguments = parser.parse_args()
     os.environ.setdefault("LOG_FORMAT", "json")
