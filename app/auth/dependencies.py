@@ -133,10 +133,11 @@ async def _authenticate(request: Request, session: AsyncSession) -> Principal:
     )
 
 
-@raises(NotAuthenticated, AuthenticationFailed)
 async def authenticated_user(
-    request: Request, session: SessionDep, background: BackgroundTasks
+    request: Request, session: AsyncSession, background: BackgroundTasks
 ) -> Principal:
+    """The caller (401 without a valid token). Called by each access dependency itself, not
+    declared as their sub-dependency: FastAPI's solving of a dependency costs more than this."""
     state = request.scope.setdefault("state", {})
     principal: Principal | None = state.get(_PRINCIPAL)
     if principal is None:
@@ -194,8 +195,6 @@ async def authorize_before_body(request: Request, rule: AccessRule) -> None:
 set_body_gate(authorize_before_body)
 
 
-Authenticated = Annotated[Principal, Depends(authenticated_user)]
-
 
 async def password_pool(request: Request) -> BoundedPool:
     """The app's password threads (opened by its lifespan)."""
@@ -207,14 +206,21 @@ Passwords = Annotated[BoundedPool, Depends(password_pool)]
 
 
 @declares_access(AccessRule(AccessKind.ANY_USER))
-async def any_active_user(request: Request, principal: Authenticated) -> Principal:
+@raises(NotAuthenticated, AuthenticationFailed)
+async def any_active_user(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> Principal:
+    principal = await authenticated_user(request, session, background)
     raise_deferred_body_error(request)
     return principal
 
 
 @declares_access(AccessRule(AccessKind.SUPERUSER))
-@raises(PermissionDenied)
-async def superuser(request: Request, principal: Authenticated) -> Principal:
+@raises(NotAuthenticated, AuthenticationFailed, PermissionDenied)
+async def superuser(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> Principal:
+    principal = await authenticated_user(request, session, background)
     if not principal.is_superuser:
         raise PermissionDenied()
     raise_deferred_body_error(request)
@@ -222,10 +228,13 @@ async def superuser(request: Request, principal: Authenticated) -> Principal:
 
 
 @declares_access(AccessRule(AccessKind.STAFF))
-@raises(PermissionDenied)
-async def any_staff(request: Request, principal: Authenticated) -> Principal:
+@raises(NotAuthenticated, AuthenticationFailed, PermissionDenied)
+async def any_staff(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> Principal:
     """Staff or superuser, whatever codes they hold: a route that shows each caller what their
     view codes allow (history, the trash) narrows its answer itself."""
+    principal = await authenticated_user(request, session, background)
     if not (principal.is_staff or principal.is_superuser):
         raise PermissionDenied()
     raise_deferred_body_error(request)
@@ -236,14 +245,17 @@ async def any_staff(request: Request, principal: Authenticated) -> Principal:
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """The dependency of a code-protected route: staff holding `permission`, or a superuser."""
 
-    async def dependency(request: Request, principal: Authenticated) -> Principal:
+    async def dependency(
+        request: Request, session: SessionDep, background: BackgroundTasks
+    ) -> Principal:
+        principal = await authenticated_user(request, session, background)
         if not principal.may(permission):
             raise PermissionDenied()
         raise_deferred_body_error(request)
         return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
-    raises(PermissionDenied)(dependency)
+    raises(NotAuthenticated, AuthenticationFailed, PermissionDenied)(dependency)
     return declares_access(AccessRule(AccessKind.PERMISSION, permission))(dependency)
 
 

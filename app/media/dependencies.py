@@ -38,8 +38,8 @@ class MediaUrls:
         return self.storage.url(key, self.origin)
 
 
-async def url_builder(request: Request, storage: StorageDep) -> MediaUrls:
-    return MediaUrls(storage, public_origin(request))
+async def url_builder(request: Request) -> MediaUrls:
+    return MediaUrls(request.app.state.storage, public_origin(request))
 
 
 UrlForDep = Annotated[MediaUrls, Depends(url_builder)]
