@@ -38,10 +38,12 @@ from app.common.json_sql import (
     media_object_sql,
     ordered_json_array,
     page_ids,
+    whole_page,
+    whole_page_json,
 )
 from app.common.pagination import PageRequest, fetch_page
 from app.common.schemas import DateTimeOut, drf_datetime
-from app.common.sql import Prepared
+from app.common.sql import AnySelect, Prepared
 from app.employers.read_model import EmployerData, employer_payload
 from app.errors import NotFound
 from app.links.read_model import LinkData, link_data
@@ -275,11 +277,17 @@ _IN_PAGE = func.any(PAGE_IDS)
 _PORTFOLIO_ID = bindparam("id", type_=BigInteger)
 
 
-def _pages_json(public: bool) -> Prepared:
-    page = _portfolio_json(_page_media(_IN_PAGE), public=public)
-    return Prepared(
-        select(as_text(ordered_json_array(page, Portfolio.id))).where(Portfolio.id == _IN_PAGE)
+def _page_json(ids: Any, *, public: bool = False) -> AnySelect:
+    """The JSON array of the portfolios whose ids are in the array `ids`, in that order."""
+    in_page = func.any(ids)
+    page = _portfolio_json(_page_media(in_page), public=public)
+    return select(as_text(ordered_json_array(page, Portfolio.id, ids))).where(
+        Portfolio.id == in_page
     )
+
+
+def _pages_json(public: bool) -> Prepared:
+    return Prepared(_page_json(PAGE_IDS, public=public))
 
 
 def _one_json(public: bool) -> Prepared:
@@ -342,6 +350,10 @@ def _public_pages_json() -> Prepared:
 
 # By `public`: the staff's statements, and the website's (without private meta).
 PORTFOLIOS_JSON = {public: _pages_json(public) for public in (False, True)}
+# The staff's page without filters, search or ordering, in one statement.
+PLAIN_PAGE_JSON = whole_page_json(
+    select(Portfolio.id), Portfolio.id, repository.DEFAULT_ORDER_BY, _page_json
+)
 PUBLIC_PAGE_DESCRIBED = _public_pages_json()
 PORTFOLIO_JSON = {public: _one_json(public) for public in (False, True)}
 
@@ -405,11 +417,18 @@ async def portfolio_page(
 ) -> tuple[int, str]:
     """The total and the page's results as a JSON array.
 
-    On PostgreSQL two statements (ids, then JSON), and a count for an empty page; in Python
+    On PostgreSQL the staff's plain page takes one statement, any other two (ids, then JSON)
+    and a count for an empty page; in Python
     the page's rows, then the related rows, a query per table."""
+    database_json = uses_database_json(session, url_for.prefix)
+    if database_json and not public and repository.is_plain(query):
+        params = {"media_prefix": url_for.prefix}
+        total, results = await whole_page(session, PLAIN_PAGE_JSON, page, params)
+        if total is not None:
+            return total, results
     statement = repository.select_portfolios(query)
     order_by = repository.order_by(query)
-    if uses_database_json(session, url_for.prefix):
+    if database_json:
         total, results = await json_page(
             session, statement, Portfolio.id, order_by, page,
             PORTFOLIOS_JSON[public], {"media_prefix": url_for.prefix},

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.common.crud import get_or_404
 from app.common.filters import time_conditions
 from app.common.listing import ListQuery, apply_list_query
+from app.common.ordering import parse_ordering
 from app.common.sql import AnySelect, read
 from app.models import (
     Employer,
@@ -31,6 +32,8 @@ from app.portfolios.schemas import PortfolioQuery
 ORDERING_FIELDS = ("id", "title", "order", "completed_at", "created_at", "updated_at")
 DEFAULT_ORDER = ("order", "-created_at")
 ORDERING_COLUMNS: dict[str, Any] = {name: getattr(Portfolio, name) for name in ORDERING_FIELDS}
+DEFAULT_ORDERING = parse_ordering(None, ORDERING_FIELDS, DEFAULT_ORDER)
+DEFAULT_ORDER_BY = DEFAULT_ORDERING.clauses(ORDERING_COLUMNS)
 PORTFOLIOS = Portfolio.__table__
 # What the Python builder reads of a portfolio.
 COLUMNS = (
@@ -49,6 +52,18 @@ COLUMNS = (
 )
 # A portfolio's links, as its `links_data` shows them.
 LINK_ORDER = (PortfolioLink.order, PortfolioLink.created_at.desc(), PortfolioLink.id.desc())
+
+
+def is_plain(query: PortfolioQuery) -> bool:
+    """No filter, no search, the default order: the page most requests ask for."""
+    return (
+        not query.narrows
+        and query.employer is None
+        and not query.tags
+        and query.completed_from is None
+        and query.completed_to is None
+        and query.ordering == DEFAULT_ORDERING
+    )
 
 
 def order_by(query: ListQuery) -> list[Any]:
