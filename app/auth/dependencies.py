@@ -195,7 +195,6 @@ async def authorize_before_body(request: Request, rule: AccessRule) -> None:
 set_body_gate(authorize_before_body)
 
 
-
 async def password_pool(request: Request) -> BoundedPool:
     """The app's password threads (opened by its lifespan)."""
     pool: BoundedPool = request.app.state.password_pool
