@@ -10,19 +10,22 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from PIL import Image
+from sqlalchemy import Integer, cast, literal, select
 
 from app.common import tracing
+from app.common.sql import Prepared
 from app.common.tracing_setup import tracer_provider
 from app.main import create_app
 from app.media.storage.tracing import TracedStorage
 from app.models import Portfolio
-from app.portfolios.read_model import PORTFOLIOS_JSON
+from app.portfolios.read_model import PLAIN_PAGE_JSON
 from app.settings import Settings
 from tests.conftest import make_client, rolled_back, started
 from tests.factories import create_row, create_superuser
@@ -119,11 +122,29 @@ async def test_a_list_request_is_a_trace_of_its_sql(traced_app, exported, backen
         assert span.parent.span_id == request.context.span_id
     texts = [span.attributes["db.query.text"] for span in statements if span.attributes]
     if backend == "postgresql":  # statements run straight through asyncpg are traced too
-        assert PORTFOLIOS_JSON[False]._postgres is not None
-        assert PORTFOLIOS_JSON[False]._postgres[0] in texts
+        assert PLAIN_PAGE_JSON._postgres is not None
+        assert PLAIN_PAGE_JSON._postgres[0] in texts
     # Every span of the request is in one trace and knows the request.
     assert {span.context.trace_id for span in spans} == {request.context.trace_id}
     assert all(span.attributes and span.attributes["request_id"] == "list-1" for span in spans)
+
+
+async def test_a_get_requests_own_connection_is_traced_too(settings, exported, backend):
+    """A GET request's prepared statements run on a pooled connection outside any SQLAlchemy
+    Connection (`ReadSession`): their spans end, and a failed one ends as an error."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's read sessions run through SQLAlchemy")
+    broken = Prepared(select(cast(literal("not a number"), Integer)))
+    async for running in started(create_app(settings)):
+        async with running.state.read_sessionmaker() as session:
+            assert (await Prepared(select(literal(7))).scalar(session, {})) == 7
+            with pytest.raises(asyncpg.exceptions.InvalidTextRepresentationError):
+                await broken.rows(session, {})
+    fine, failed = sql_spans(finished(exported))
+    assert fine.status.status_code is StatusCode.UNSET
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.attributes is not None
+    assert "CAST" in failed.attributes["db.query.text"]
 
 
 async def test_an_incoming_traceparent_is_continued(traced_app, exported):
