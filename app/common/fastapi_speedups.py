@@ -8,12 +8,18 @@ parameters over six dependencies) spent about a quarter of its in-process time t
 (bench/request_path.py, under cProfile). Each answer depends on the parameter alone, so it is
 kept per parameter (by identity: FastAPI's fields live as long as the app) or per annotation.
 
+Most of those parameters are absent from a given request (a list is asked for with `limit`,
+not with its fifteen filters), and FastAPI then gives each its default after extracting and
+checking nothing: `request_params_to_args` here gives those their default at once, exactly as
+FastAPI does (a copy of it, unvalidated unless the parameter asks), and hands the others on.
+
 Applied once, on import of `app.main`; `tests/common/test_fastapi_speedups.py` checks that the
 functions replaced still exist with the same signatures and give the same answers.
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from typing import Any, TypeVar
 
 from fastapi.dependencies import utils
@@ -57,6 +63,39 @@ def _by_annotation(function: F) -> F:
 
 BY_FIELD = ("_get_param_model", "_get_param_aliases", "_is_json_field")
 BY_ANNOTATION = ("field_annotation_is_sequence",)
+ABSENT_DEFAULTED = "request_params_to_args"
+
+
+@_by_field
+def _aliases_if_defaulted(field: Any) -> tuple[str, ...] | None:
+    """The names a parameter may come by, if its absence means its default with no check
+    (FastAPI's rule: a plain optional parameter whose default is not validated)."""
+    info = field.field_info
+    if utils._get_param_model(field) is not None or info.is_required() or info.validate_default:
+        return None
+    return tuple(alias for _, alias in utils._get_param_aliases(field))
+
+
+def _defaulting_absent(original: F) -> F:
+    @functools.wraps(original)
+    def request_params_to_args(
+        fields: Sequence[Any], received_params: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        defaults: dict[str, Any] = {}
+        asked: list[Any] = []
+        for field in fields:
+            aliases = _aliases_if_defaulted(field)
+            if aliases is not None and not any(alias in received_params for alias in aliases):
+                defaults[field.name] = deepcopy(field.default)
+            else:
+                asked.append(field)
+        if not asked:
+            return defaults, []
+        values, errors = original(asked, received_params)
+        return {**defaults, **values}, errors
+
+    setattr(request_params_to_args, _APPLIED, True)
+    return request_params_to_args  # type: ignore[return-value]
 
 
 def apply() -> None:
@@ -67,3 +106,4 @@ def apply() -> None:
         setattr(utils, name, _by_field(getattr(utils, name)))
     for name in BY_ANNOTATION:
         setattr(utils, name, _by_annotation(getattr(utils, name)))
+    setattr(utils, ABSENT_DEFAULTED, _defaulting_absent(getattr(utils, ABSENT_DEFAULTED)))

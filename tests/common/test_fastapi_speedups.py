@@ -1,12 +1,15 @@
-"""`app.common.fastapi_speedups` replaces four FastAPI internals by memoised copies: they must
+"""`app.common.fastapi_speedups` replaces four FastAPI internals by memoised copies, and gives
+absent parameters their defaults before FastAPI's own reading of parameters: they must
 still exist with the signatures it wraps, give the answers the originals give, and be in force
 in the app (a FastAPI upgrade that renames them fails here, not silently)."""
 
 import inspect
 from typing import Annotated
 
+import pytest
 from fastapi import Query
 from fastapi.dependencies import utils
+from starlette.datastructures import Headers, QueryParams
 
 from app.common import fastapi_speedups
 
@@ -34,6 +37,41 @@ def test_memoised_answers_are_the_originals(app):
         for name in ("_get_param_model", "_get_param_aliases", "_is_json_field"):
             memoised = getattr(utils, name)
             assert memoised(field) == inspect.unwrap(memoised)(field), name
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "limit=10",
+        "limit=10&offset=20&ordering=-title&search=atlas",
+        "tag=1&tag=2&employer=3&is_active=true",
+        "limit=-1&tag=x&created_from=never&id_min=1",  # errors, in FastAPI's order
+        "tag=&search=&limit=",
+        "unknown=1",
+    ],
+)
+def test_absent_parameters_get_the_defaults_fastapi_gives(app, query):
+    route = next(r for r in app.routes if getattr(r, "name", "") == "list_portfolios")
+    original = inspect.unwrap(utils.request_params_to_args)
+    for dependant in (route.dependant, *route.dependant.dependencies):
+        received = QueryParams(query)
+        assert utils.request_params_to_args(dependant.query_params, received) == original(
+            dependant.query_params, received
+        )
+    headers = Headers({"if-match": '"1"'})
+    patch = next(r for r in app.routes if getattr(r, "name", "") == "update_portfolio")
+    for received in (headers, Headers({})):
+        fields = patch.dependant.header_params
+        assert utils.request_params_to_args(fields, received) == original(fields, received)
+
+
+def test_an_absent_default_is_a_copy(app):
+    route = next(r for r in app.routes if getattr(r, "name", "") == "list_portfolios")
+    first, _ = utils.request_params_to_args(route.dependant.query_params, QueryParams(""))
+    again, _ = utils.request_params_to_args(route.dependant.query_params, QueryParams(""))
+    assert first["tag"] == []
+    assert first["tag"] is not again["tag"]
 
 
 def _query_fields(dependant):
