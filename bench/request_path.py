@@ -7,7 +7,8 @@ access log, the session and token layers, the response).
 
 Default settings (the access log on, at INFO, formatted and written to a file), a SQLite
 database in a temporary folder (`--database-url` for PostgreSQL), a superuser's token, one
-portfolio with 40 links of which 20 have an image.
+portfolio with 40 links of which 20 have an image. On PostgreSQL, `reference` is the
+hand-written links list of `bench.reference_server` asked the same request.
 """
 
 import argparse
@@ -22,11 +23,14 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 from PIL import Image
+
+from bench import reference_server
 
 Scope = dict[str, Any]
 
@@ -146,38 +150,43 @@ async def run(arguments: argparse.Namespace) -> None:
     )
     configure_logging(settings)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
         token, portfolio_id = await _seed(app)
-        scenarios = _scenarios(token, portfolio_id)
+        scenarios = {name: (app, scope) for name, scope in _scenarios(token, portfolio_id).items()}
+        if not settings.is_sqlite:  # the hand-written links list, on the same data
+            reference = reference_server.create_app(url)
+            await stack.enter_async_context(reference.router.lifespan_context(reference))
+            scenarios["reference"] = (reference, scenarios["list"][1])
         if arguments.profile:
-            scope = scenarios[arguments.profile]
-            profiler = cProfile.Profile()
-            profiler.enable()
-            per_request, _cpu = await _time(app, scope, arguments.count)
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            if arguments.dump:
-                stats.dump_stats(arguments.dump)
-            totals = _by_package(stats)
-            whole = sum(totals.values())
-            print(
-                f"{arguments.profile}: {per_request:.0f} µs a request under cProfile",
-                file=sys.stderr,
-            )
-            for package, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
-                print(f"  {package:<28} {100 * seconds / whole:5.1f}%", file=sys.stderr)
-            stats.sort_stats("tottime").print_stats(30)
+            await _profile(arguments, *scenarios[arguments.profile])
             return
         # Rounds interleave the scenarios; the least of each is the figure least disturbed by
         # whatever else the machine was doing.
         best: dict[str, tuple[float, float]] = {}
         for _round in range(arguments.rounds):
-            for name, scope in scenarios.items():
-                wall, cpu = await _time(app, scope, arguments.count)
+            for name, (target, scope) in scenarios.items():
+                wall, cpu = await _time(target, scope, arguments.count)
                 least = best.get(name, (wall, cpu))
                 best[name] = (min(wall, least[0]), min(cpu, least[1]))
         for name, (wall, cpu) in best.items():
             print(f"{name:<12} {wall:7.0f} µs, CPU {cpu:7.0f} µs", file=sys.stderr)
+
+
+async def _profile(arguments: argparse.Namespace, app: Any, scope: Scope) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    per_request, _cpu = await _time(app, scope, arguments.count)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    if arguments.dump:
+        stats.dump_stats(arguments.dump)
+    totals = _by_package(stats)
+    whole = sum(totals.values())
+    print(f"{arguments.profile}: {per_request:.0f} µs a request under cProfile", file=sys.stderr)
+    for package, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
+        print(f"  {package:<28} {100 * seconds / whole:5.1f}%", file=sys.stderr)
+    stats.sort_stats("tottime").print_stats(30)
 
 
 def main() -> None:
@@ -185,7 +194,9 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3, help="the least of this many rounds")
-    parser.add_argument("--profile", choices=["health", "list", "retrieve", "portfolios"])
+    parser.add_argument(
+        "--profile", choices=["health", "list", "retrieve", "portfolios", "reference"]
+    )
     parser.add_argument("--dump", help="with --profile: also write the pstats to this file")
     parser.add_argument("--plain", action="store_true", help="without app.common.fastapi_speedups")
     arguments = parser.parse_args()
