@@ -9,8 +9,10 @@ from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.common.access import AccessKind, AccessRule, access_rules, declares_access
@@ -44,6 +46,7 @@ class DRFRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         self.canonical_path = path
         super().__init__(without_trailing_slash(path), endpoint, **kwargs)
+        self.literal_prefix = self.path_format.partition("{")[0]
         CANONICAL_PATHS[self.path_format] = path
         self.access = self._declared_access()
         documented = openapi_responses(self._possible_errors())
@@ -52,6 +55,13 @@ class DRFRoute(APIRoute):
         self.description = f"{self.description}\n\n{self.access.describe()}".strip()
         security = [] if self.access.kind is AccessKind.PUBLIC else AUTHENTICATED
         self.openapi_extra = {"security": security, **(self.openapi_extra or {})}
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # The app tries its routes in turn: a path that does not begin as this route's does is
+        # turned away by a string comparison, before FastAPI's bookkeeping and the regex.
+        if scope["type"] == "http" and not get_route_path(scope).startswith(self.literal_prefix):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def _document_bodies(self, documented: dict[int | str, dict[str, Any]]) -> None:
         """The error bodies' models, as FastAPI prepares those given to the route itself (it
