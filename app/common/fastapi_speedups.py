@@ -30,11 +30,11 @@ _APPLIED = "_portfolio_api_memoised"
 
 def _by_field(function: F) -> F:
     """`function(field, **options)` kept per field object and options."""
-    answers: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
+    answers: dict[int | tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
 
     @functools.wraps(function)
     def memoised(field: Any, **options: Any) -> Any:
-        key = (id(field), tuple(sorted(options.items())))
+        key = (id(field), tuple(sorted(options.items()))) if options else id(field)
         found = answers.get(key)
         if found is not None and found[0] is field:
             return found[1]

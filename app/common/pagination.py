@@ -79,32 +79,28 @@ def build_page(request: Request, page: PageRequest, count: int, results: list[T]
 def next_link(request: Request, page: PageRequest, count: int) -> str | None:
     if page.offset + page.limit >= count:
         return None
-    url = _replace_query_param(absolute_request_url(request), "limit", page.limit)
-    return _replace_query_param(url, "offset", page.offset + page.limit)
+    offset = page.offset + page.limit
+    return _with_query(absolute_request_url(request), limit=page.limit, offset=offset)
 
 
 def previous_link(request: Request, page: PageRequest) -> str | None:
     if page.offset <= 0:
         return None
-    url = _replace_query_param(absolute_request_url(request), "limit", page.limit)
-    if page.offset - page.limit <= 0:
-        return _remove_query_param(url, "offset")
-    return _replace_query_param(url, "offset", page.offset - page.limit)
-
-
-def _replace_query_param(url: str, key: str, value: object) -> str:
-    scheme, netloc, path, query, fragment = urlsplit(url)
-    params = parse_qs(query, keep_blank_values=True)
-    params[key] = [str(value)]
-    return urlunsplit(
-        (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
+    offset = page.offset - page.limit
+    return _with_query(
+        absolute_request_url(request), limit=page.limit, offset=offset if offset > 0 else None
     )
 
 
-def _remove_query_param(url: str, key: str) -> str:
+def _with_query(url: str, **changes: object) -> str:
+    """`url` with each parameter of `changes` set (None: removed), its query's keys sorted."""
     scheme, netloc, path, query, fragment = urlsplit(url)
     params = parse_qs(query, keep_blank_values=True)
-    params.pop(key, None)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = [str(value)]
     return urlunsplit(
         (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
     )
