@@ -4,7 +4,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.common.routing import reads_for
 from app.common.sql import ReadSession
 from app.errors import ServiceUnavailable, raises
 from app.settings import Settings, get_settings
@@ -215,6 +216,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         return
     async with unit_of_work(state.sessionmaker) as session:
         yield session
+
+
+@reads_for(get_session)
+@raises(ServiceUnavailable)
+async def get_read_session(request: Request) -> AsyncSession:
+    """`get_session` for a route that only reads (GET, HEAD): the session is closed when the
+    route's function scope ends, as `get_session`'s is, without the generator machinery FastAPI
+    puts around a yield dependency (an async context manager, cancel scopes and a shielded exit
+    on every request). Its closing is shielded here: a cancelled request still returns its
+    connection."""
+    session: AsyncSession = request.app.state.read_sessionmaker()
+    function_scope: AsyncExitStack = request.scope["fastapi_function_astack"]
+    function_scope.push_async_callback(_close_shielded, session)
+    return session
+
+
+async def _close_shielded(session: AsyncSession) -> None:
+    await asyncio.shield(session.close())
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,6 +1,7 @@
-"""GET requests on PostgreSQL read through `ReadSession`: prepared statements on a pooled driver
-connection of their own, handed back before the ORM takes the session's, so that a request
-never holds two connections and a failed or cancelled statement never leaves one half used."""
+"""GET requests read through `get_read_session`, on PostgreSQL a `ReadSession`: prepared
+statements on a pooled driver connection of their own, handed back before the ORM takes the
+session's, so that a request never holds two connections and a failed or cancelled statement
+never leaves one half used."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
@@ -10,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Integer, cast, delete, event, func, literal, select
 
+from app.common.routing import READING_METHODS, DRFRoute, walk
 from app.common.sql import Prepared, ReadSession
+from app.db import get_read_session, get_session
 from app.main import create_app
 from app.models import Base
 from app.settings import Settings
@@ -141,3 +144,21 @@ async def test_a_get_request_that_reads_both_ways_needs_one_connection(
         assert [link["name"] for link in found.json()["results"]] == ["Atlas"]
         assert (await client.get(f"/api/portfolios/{portfolio.json()['id']}")).status_code == 200
     assert (checked_out.now, checked_out.most) == (0, 1)
+
+
+def test_routes_that_only_read_take_the_reading_session(app: FastAPI) -> None:
+    """GET routes get `get_read_session` (no yield machinery) wherever `get_session` was asked
+    for, their access dependency's included; a route that writes keeps `get_session`."""
+    reading = writing = 0
+    for route in app.routes:
+        if not isinstance(route, DRFRoute):
+            continue
+        calls = {dependant.call for dependant in walk(route.dependant)}
+        if route.methods <= READING_METHODS:
+            assert get_session not in calls, route.path
+            reading += get_read_session in calls
+        else:
+            assert get_read_session not in calls, route.path
+            writing += get_session in calls
+    assert reading > 20
+    assert writing > 20

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.common.access import AccessKind, AccessRule, access_rules, declares_access
 from app.errors import (
     APIError,
+    D,
     NotFound,
     ParseError,
     PayloadTooLarge,
@@ -36,6 +37,22 @@ def without_trailing_slash(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+# Dependencies that stand in for another in routes that only read (`reads_for`).
+_READING_VARIANTS: dict[Callable[..., Any], Callable[..., Any]] = {}
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reads_for(dependency: Callable[..., Any]) -> Callable[[D], D]:
+    """Declare the decorated dependency the one that routes answering only GET (and HEAD) get
+    in place of `dependency`, wherever they depend on it: same parameters, same errors."""
+
+    def register(variant: D) -> D:
+        _READING_VARIANTS[dependency] = variant
+        return variant
+
+    return register
+
+
 class DRFRoute(APIRoute):
     """A route whose JSON body is parsed as DRF parses it and whose errors are all documented.
 
@@ -52,6 +69,8 @@ class DRFRoute(APIRoute):
         documented = openapi_responses(self._possible_errors())
         self.responses = {**documented, **self.responses}
         self._document_bodies(documented)
+        if self.methods and self.methods <= READING_METHODS:
+            self._use_reading_variants()
         self.description = f"{self.description}\n\n{self.access.describe()}".strip()
         security = [] if self.access.kind is AccessKind.PUBLIC else AUTHENTICATED
         self.openapi_extra = {"security": security, **(self.openapi_extra or {})}
@@ -62,6 +81,12 @@ class DRFRoute(APIRoute):
         if scope["type"] == "http" and not get_route_path(scope).startswith(self.literal_prefix):
             return Match.NONE, {}
         return super().matches(scope)
+
+    def _use_reading_variants(self) -> None:
+        for dependant in walk(self.dependant):  # FastAPI builds these afresh for each route
+            variant = _READING_VARIANTS.get(dependant.call)  # type: ignore[arg-type]
+            if variant is not None:
+                dependant.call = variant
 
     def _document_bodies(self, documented: dict[int | str, dict[str, Any]]) -> None:
         """The error bodies' models, as FastAPI prepares those given to the route itself (it
@@ -75,7 +100,7 @@ class DRFRoute(APIRoute):
                 )
 
     def _declared_access(self) -> AccessRule:
-        rules = access_rules(d.call for d in _walk(self.dependant))
+        rules = access_rules(d.call for d in walk(self.dependant))
         if len(set(rules)) != 1:
             raise TypeError(
                 f"{self.path} ({self.name}) must depend on exactly one access dependency "
@@ -92,7 +117,7 @@ class DRFRoute(APIRoute):
         return self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
 
     def _possible_errors(self) -> list[type[APIError]]:
-        dependants = [self.dependant, *_walk(self.dependant)]
+        dependants = [self.dependant, *walk(self.dependant)]
         errors: list[type[APIError]] = []
         if self.body_field is not None or any(
             d.query_params or d.header_params for d in dependants
@@ -161,10 +186,10 @@ AUTHENTICATED: list[dict[str, list[str]]] = [{"TokenAuth": []}, {"BearerAuth": [
 _DEFERRED_BODY_ERROR = "deferred_body_error"
 
 
-def _walk(dependant: Dependant) -> Iterator[Dependant]:
+def walk(dependant: Dependant) -> Iterator[Dependant]:
     for child in dependant.dependencies:
         yield child
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def _reject_constant(name: str) -> Any:
