@@ -2,7 +2,8 @@
 from a second process: the health check (`GET /healthz`, no database), list links, list
 portfolios, retrieve a portfolio, create and update links and portfolios, upload an image.
 Prints requests/s, p50, p99 and SQL statements per request (counted on an in-process copy of
-the app) as a Markdown table.
+the app) as a Markdown table. The service runs at its default settings: the access log on, a
+JSON line a request written to a file, as a deployment writes it to its log collector.
 
 Two references are measured in the same run, with the same wrk settings and warm-up, each right
 after the scenario it is compared with, each served by uvicorn in a process of its own as
@@ -55,6 +56,10 @@ ONLY = os.environ.get("BENCH_ONLY", "")
 WARM_UP_SECONDS = 3
 BARE = "bare FastAPI /healthz"
 HAND_WRITTEN = "hand-written list links"
+ACCESS_LOG_ON = {
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+}  # the defaults (`live_server` quiets them)
 RATIO_TO = {BARE: "bare FastAPI", HAND_WRITTEN: "hand-written"}  # in the ratio column
 
 
@@ -384,7 +389,7 @@ def run(database: str | None) -> tuple[list[Row], list[str]]:
     """The rows of the chosen scenarios, then of their references; notes for the table."""
     with (
         tempfile.TemporaryDirectory() as folder,
-        live_server(database) as server,
+        live_server(database, log=Path(folder) / "service.log", extra_env=ACCESS_LOG_ON) as server,
         ExitStack() as stack,
     ):
         headers = {"Authorization": f"Token {server.token}"}
