@@ -170,14 +170,29 @@ async def client(app: FastAPI, db_connection: AsyncConnection) -> AsyncIterator[
         yield http
 
 
+async def empty_tables(app: FastAPI) -> None:
+    """Delete every row that a test committed for real."""
+    async with app.state.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+
+
+@asynccontextmanager
+async def committing_app(settings: Settings, **changes: Any) -> AsyncIterator[FastAPI]:
+    """An app of its own (its own pool, `changes` to the settings) committing for real; every
+    table is emptied afterwards."""
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app):
+        yield app
+        await empty_tables(app)
+
+
 @pytest.fixture
 async def committing_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Real commits on real connections (for concurrency); every table is emptied afterwards."""
     async with make_client(app) as http:
         yield http
-    async with app.state.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
+    await empty_tables(app)
 
 
 class StatementCounter:

@@ -11,16 +11,14 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Integer, cast, delete, literal, select, text
+from sqlalchemy import Integer, cast, literal, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.common.sql import Prepared
-from app.main import create_app
-from app.models import Base
 from app.settings import Settings
-from tests.conftest import make_client
+from tests.conftest import committing_app, make_client
 from tests.factories import Caller, create_superuser
 
 SLOWEST_ANSWER = 5.0  # seconds: a request may fail while the database is away, but not hang
@@ -31,13 +29,10 @@ async def faulty_app(settings: Settings, backend: str) -> AsyncIterator[FastAPI]
     """The app on its own pool, committing for real; the tables are emptied afterwards."""
     if backend != "postgresql":
         pytest.skip("connection faults are a PostgreSQL matter; SQLite has no server to lose")
-    timeouts = {"database_pool_timeout": 2.0, "database_connect_timeout": 2.0}
-    app = create_app(settings.model_copy(update=timeouts))
-    async with app.router.lifespan_context(app):
+    async with committing_app(
+        settings, database_pool_timeout=2.0, database_connect_timeout=2.0
+    ) as app:
         yield app
-        async with app.state.engine.begin() as connection:
-            for table in reversed(Base.metadata.sorted_tables):
-                await connection.execute(delete(table))
 
 
 @pytest.fixture

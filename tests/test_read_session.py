@@ -9,15 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Integer, cast, delete, event, func, literal, select
+from sqlalchemy import Integer, cast, event, func, literal, select
 
 from app.common.routing import READING_METHODS, DRFRoute, walk
 from app.common.sql import Prepared, ReadSession
 from app.db import get_read_session, get_session
-from app.main import create_app
-from app.models import Base
 from app.settings import Settings
-from tests.conftest import make_client
+from tests.conftest import committing_app, make_client
 from tests.factories import create_superuser
 
 ONE = Prepared(select(literal(1)))
@@ -29,13 +27,10 @@ async def one_connection_app(settings: Settings, backend: str) -> AsyncIterator[
     would wait for itself until the pool's timeout."""
     if backend != "postgresql":
         pytest.skip("SQLite's sessions read through SQLAlchemy as before")
-    pool = {"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 2.0}
-    app = create_app(settings.model_copy(update=pool))
-    async with app.router.lifespan_context(app):
+    async with committing_app(
+        settings, database_pool_size=1, database_max_overflow=0, database_pool_timeout=2.0
+    ) as app:
         yield app
-        async with app.state.engine.begin() as connection:
-            for table in reversed(Base.metadata.sorted_tables):
-                await connection.execute(delete(table))
 
 
 class CheckedOut:
