@@ -13,6 +13,12 @@ not with its fifteen filters), and FastAPI then gives each its default after ext
 checking nothing: `request_params_to_args` here gives those their default at once, exactly as
 FastAPI does (a copy of it, unvalidated unless the parameter asks), and hands the others on.
 
+Solving the dependencies of a request, FastAPI also works out again, for each dependency, its
+cache key (which walks its sub-dependencies for OAuth scopes) and whether its function is a
+generator or a coroutine (an `lru_cache` lookup behind a wrapper object made per question).
+Those too are answers about objects that never change once the routes are built: they are kept
+per dependency (by identity) and per function.
+
 Applied once, on import of `app.main`; `tests/common/test_fastapi_speedups.py` checks that the
 functions replaced still exist with the same signatures and give the same answers.
 """
@@ -61,8 +67,35 @@ def _by_annotation(function: F) -> F:
     return memoised  # type: ignore[return-value]
 
 
+def _by_identity(function: F) -> F:
+    """`function(subject)` (a dependency's function) or `function(dependant=subject, ...)`
+    (its cache key: the other argument is a cache of FastAPI's own) kept per subject object.
+
+    Bounded: a dependency override makes new dependants for each request."""
+    answers: dict[int, tuple[Any, Any]] = {}
+
+    @functools.wraps(function)
+    def memoised(subject: Any = None, **options: Any) -> Any:
+        key = subject if subject is not None else options["dependant"]
+        found = answers.get(id(key))
+        if found is not None and found[0] is key:
+            return found[1]
+        answer = function(subject, **options) if subject is not None else function(**options)
+        if len(answers) >= _MAX_REMEMBERED:
+            answers.clear()
+        answers[id(key)] = (key, answer)
+        return answer
+
+    setattr(memoised, _APPLIED, True)
+    return memoised  # type: ignore[return-value]
+
+
+_MAX_REMEMBERED = 4096
 BY_FIELD = ("_get_param_model", "_get_param_aliases", "_is_json_field")
 BY_ANNOTATION = ("field_annotation_is_sequence",)
+BY_IDENTITY = (
+    "_get_cache_key", "_is_gen_callable", "_is_async_gen_callable", "_is_coroutine_callable",
+)  # fmt: skip
 ABSENT_DEFAULTED = "request_params_to_args"
 
 
@@ -106,4 +139,6 @@ def apply() -> None:
         setattr(utils, name, _by_field(getattr(utils, name)))
     for name in BY_ANNOTATION:
         setattr(utils, name, _by_annotation(getattr(utils, name)))
+    for name in BY_IDENTITY:
+        setattr(utils, name, _by_identity(getattr(utils, name)))
     setattr(utils, ABSENT_DEFAULTED, _defaulting_absent(getattr(utils, ABSENT_DEFAULTED)))

@@ -1,4 +1,4 @@
-"""`app.common.fastapi_speedups` replaces four FastAPI internals by memoised copies, and gives
+"""`app.common.fastapi_speedups` replaces eight FastAPI internals by memoised copies, and gives
 absent parameters their defaults before FastAPI's own reading of parameters: they must
 still exist with the signatures it wraps, give the answers the originals give, and be in force
 in the app (a FastAPI upgrade that renames them fails here, not silently)."""
@@ -12,6 +12,7 @@ from fastapi.dependencies import utils
 from starlette.datastructures import Headers, QueryParams
 
 from app.common import fastapi_speedups
+from app.common.routing import walk
 
 
 def test_the_replaced_internals_exist_with_the_signatures_wrapped(app):
@@ -37,6 +38,23 @@ def test_memoised_answers_are_the_originals(app):
         for name in ("_get_param_model", "_get_param_aliases", "_is_json_field"):
             memoised = getattr(utils, name)
             assert memoised(field) == inspect.unwrap(memoised)(field), name
+
+
+def test_dependency_answers_are_the_originals(app):
+    route = next(r for r in app.routes if getattr(r, "name", "") == "update_portfolio")
+    dependants = [route.dependant, *walk(route.dependant)]
+    assert len(dependants) > 3  # the access check, the session, its caller, the background
+    for name in fastapi_speedups.BY_IDENTITY:
+        assert getattr(getattr(utils, name), fastapi_speedups._APPLIED, False), name
+    original_key = inspect.unwrap(utils._get_cache_key)
+    for dependant in dependants:
+        for _ in range(2):  # computed, then remembered
+            assert utils._get_cache_key(dependant=dependant) == original_key(dependant=dependant)
+        for name in ("_is_gen_callable", "_is_async_gen_callable", "_is_coroutine_callable"):
+            memoised = getattr(utils, name)
+            assert memoised(dependant.call) == inspect.unwrap(memoised)(dependant.call), name
+    generators = [d for d in dependants if utils._is_async_gen_callable(d.call)]
+    assert generators  # the writing session is an async generator: the answers differ
 
 
 @pytest.mark.parametrize(
