@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -50,6 +51,22 @@ def test_a_json_line_holds_the_record_its_fields_and_its_traceback():
     assert fields["time"].endswith("Z")
     assert fields["exception"].startswith("Traceback")
     assert "RuntimeError: went wrong" in fields["exception"]
+
+
+def test_a_json_line_holds_any_field_a_caller_passes():
+    """orjson writes the line; what it refuses (an integer beyond 64 bits) the standard encoder
+    writes, in the same shape: keys that are not strings as strings, anything else as `str()`."""
+    when = datetime(2026, 1, 2, 3, 4, 5)
+    for big in (2**40, 2**70):
+        fields = json.loads(
+            JsonFormatter().format(record("x", big=big, counts={1: "one"}, when=when, path="/é"))
+        )
+        assert fields["big"] == big
+        assert fields["counts"] == {"1": "one"}
+        assert fields["when"] == "2026-01-02 03:04:05"
+        assert fields["path"] == "/é"
+    unusual = json.loads(JsonFormatter().format(record("odd", thing=object())))
+    assert unusual["thing"].startswith("<object object at")
 
 
 def test_a_readable_line_names_the_request_and_shows_the_traceback_below():

@@ -9,8 +9,11 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import IO, Any, Literal
+
+import orjson
 
 LogFormat = Literal["json", "console"]
 
@@ -19,7 +22,23 @@ LogFormat = Literal["json", "console"]
 # that raised log after that, in the same task. Each request is a task of its own.
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str).encode
+_encode_any = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str).encode
+
+
+# Dates and dataclasses as `str()` writes them, as the standard encoder's `default=str` does.
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _encode(line: dict[str, Any]) -> str:
+    """The line as JSON: by orjson, a sixth of the standard encoder's cost on a request's line;
+    by the standard one what orjson refuses (an integer beyond 64 bits), in the same shape."""
+    try:
+        return orjson.dumps(line, default=str, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return _encode_any(line)
+
 
 # What every LogRecord has; anything else on a record was passed as `extra` and is a field.
 _STANDARD = frozenset(
@@ -67,14 +86,26 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id is not None:
             line["request_id"] = request_id
-        fields = record.__dict__
-        if extra := fields.keys() - _NOT_FIELDS:  # in the order given
-            line.update((key, value) for key, value in fields.items() if key in extra)
+        line.update(
+            {key: value for key, value in record.__dict__.items() if key not in _NOT_FIELDS}
+        )
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return _encode(line)
+
+
+def info_without_caller(
+    logger: logging.Logger, message: str, args: tuple[Any, ...], fields: Mapping[str, Any]
+) -> None:
+    """`logger.info(message, *args, extra=fields)` without finding the caller's file and line,
+    which neither format shows: for the access line, one a request, where that search was a
+    sixth of the line's cost."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.handle(
+            logger.makeRecord(logger.name, logging.INFO, "", 0, message, args, None, extra=fields)
+        )
 
 
 class ConsoleFormatter(logging.Formatter):
