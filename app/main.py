@@ -21,6 +21,7 @@ from app.common.middleware import (
     ProxyHeadersMiddleware,
     RequestContextMiddleware,
 )
+from app.common.route_index import index_routes
 from app.common.routing import TrailingSlashMiddleware, install_routes, operation_id
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.employers.router import router as employers_router
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.documented_routes = [route for router in documented for route in router.routes]
     if settings.media_storage == "local":  # a bucket serves its own objects
         install_media_serving(app, settings)
+    index_routes(app.router)
 
     # Added innermost first: the request id wraps everything, proxies are resolved before the
     # host is checked (the forwarded host is the one links use), and that before CORS.
