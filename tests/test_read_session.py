@@ -71,6 +71,21 @@ async def test_prepared_statements_and_the_orm_share_one_connection(
     assert (checked_out.now, checked_out.most) == (0, 1)
 
 
+async def test_closing_hands_the_connection_back_whether_the_session_began_or_not(
+    one_connection_app: FastAPI, checked_out: CheckedOut
+) -> None:
+    prepared_only = one_connection_app.state.read_sessionmaker()
+    assert (await ONE.scalar(prepared_only, {})) == 1
+    await prepared_only.close()  # never began: only its pooled connection to hand back
+    assert checked_out.now == 0
+    began = one_connection_app.state.read_sessionmaker()
+    assert (await began.execute(select(literal(2)))).scalar_one() == 2
+    assert began.in_transaction()
+    await began.close()
+    assert not began.in_transaction()
+    assert (checked_out.now, checked_out.most) == (0, 1)
+
+
 async def test_statement_listeners_see_the_prepared_statements(
     one_connection_app: FastAPI,
 ) -> None:

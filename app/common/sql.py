@@ -82,7 +82,12 @@ class ReadSession(AsyncSession):
         pooled = self.info.pop(_POOLED, None)
         if pooled is not None:
             await greenlet_spawn(pooled.close)
-        await super().close()
+        # A session that only ran `Prepared` statements never began: closing it would only
+        # take down what it never built (a greenlet hop and an empty identity map: 2.5% of a
+        # retrieve).
+        sync = self.sync_session
+        if sync.in_transaction() or sync.identity_map or sync.new:
+            await super().close()
 
 
 @event.listens_for(_ReadSyncSession, "after_transaction_create")
