@@ -12,7 +12,7 @@ import pytest
 
 from app.auth.permissions import Permission
 from app.common.access import AccessKind
-from app.common.routing import DRFRoute
+from app.common.routing import DRFRoute, public, walk
 from app.main import create_app
 from app.settings import Settings
 from tests.common.notes import protected_router as protected_notes_router
@@ -74,6 +74,20 @@ def test_every_route_declares_its_access():
         AccessKind.STAFF,
         AccessKind.SUPERUSER,
     }
+
+
+def test_public_routes_without_a_body_solve_no_access_check():
+    """`public` only raises a body error deferred until access is granted: routes taking no
+    body skip it on every request; those taking one keep it (and still declare public access)."""
+    public_routes = [route for _, route in ROUTES if route.access.kind is AccessKind.PUBLIC]
+    with_body = [route for route in public_routes if route.body_field is not None]
+    without = [route for route in public_routes if route.body_field is None]
+    assert with_body  # the login
+    assert without  # the probes, the website's API
+    for route in with_body:
+        assert public in {d.call for d in walk(route.dependant)}, route.path
+    for route in without:
+        assert public not in {d.call for d in walk(route.dependant)}, route.path
 
 
 def test_the_route_description_names_the_code():

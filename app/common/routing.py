@@ -71,6 +71,8 @@ class DRFRoute(APIRoute):
         self._document_bodies(documented)
         if self.methods and self.methods <= READING_METHODS:
             self._use_reading_variants()
+        if self.access.kind is AccessKind.PUBLIC and self.body_field is None:
+            self._skip_public_check()
         self.description = f"{self.description}\n\n{self.access.describe()}".strip()
         security = [] if self.access.kind is AccessKind.PUBLIC else AUTHENTICATED
         self.openapi_extra = {"security": security, **(self.openapi_extra or {})}
@@ -87,6 +89,14 @@ class DRFRoute(APIRoute):
             variant = _READING_VARIANTS.get(dependant.call)  # type: ignore[arg-type]
             if variant is not None:
                 dependant.call = variant
+
+    def _skip_public_check(self) -> None:
+        """`public` raises a body error held back until access is granted; a route that takes
+        no body has none to raise, so it is not solved on each request (a tenth of `/healthz`).
+        The route still declares public access: `self.access` was read above."""
+        self.dependant.dependencies[:] = [
+            dependant for dependant in self.dependant.dependencies if dependant.call is not public
+        ]
 
     def _document_bodies(self, documented: dict[int | str, dict[str, Any]]) -> None:
         """The error bodies' models, as FastAPI prepares those given to the route itself (it
