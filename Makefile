@@ -23,7 +23,7 @@ PORT ?= 8000
 SOURCES := app tests migrations bench
 
 .PHONY: install lock lock-check run migrate demo test test-postgres test-s3 test-s3-postgres fuzz test-clients \
-	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import bench-request-path
+	lint format clean bench bench-media bench-variants bench-public bench-neighbours bench-api bench-attack bench-webhooks bench-import bench-request-path bench-instructions
 
 $(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required (make PYTHON=python3.12 ...)" if sys.version_info < (3, 11) else 0)'
@@ -136,6 +136,11 @@ bench bench-api: install
 # cProfile by package (make bench-request-path ARGS="--profile list").
 bench-request-path: install
 	$(BIN)/python -m bench.request_path $(ARGS) > /dev/null
+
+# The same requests' instructions, counted by callgrind (needs valgrind): figures that repeat to
+# the thousand, to compare code (make bench-instructions ARGS="--database-url postgresql+...").
+bench-instructions: install
+	$(BIN)/python -m bench.instructions $(ARGS)
 
 format: install
 	$(BIN)/ruff format $(SOURCES)

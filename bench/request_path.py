@@ -131,7 +131,10 @@ def _by_package(stats: pstats.Stats) -> dict[str, float]:
     return totals
 
 
-async def run(arguments: argparse.Namespace) -> None:
+async def scenario_apps(
+    arguments: argparse.Namespace, stack: AsyncExitStack
+) -> dict[str, tuple[Any, Scope]]:
+    """Each scenario's app, started in `stack`, and its request (also `bench.instructions`')."""
     from app.cli import configure_logging
 
     if arguments.plain:  # FastAPI's own per-request introspection, for comparison
@@ -150,14 +153,19 @@ async def run(arguments: argparse.Namespace) -> None:
     )
     configure_logging(settings)
     app = create_app(settings)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    token, portfolio_id = await _seed(app)
+    scenarios = {name: (app, scope) for name, scope in _scenarios(token, portfolio_id).items()}
+    if not settings.is_sqlite:  # the hand-written links list, on the same data
+        reference = reference_server.create_app(url)
+        await stack.enter_async_context(reference.router.lifespan_context(reference))
+        scenarios["reference"] = (reference, scenarios["list"][1])
+    return scenarios
+
+
+async def run(arguments: argparse.Namespace) -> None:
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(app.router.lifespan_context(app))
-        token, portfolio_id = await _seed(app)
-        scenarios = {name: (app, scope) for name, scope in _scenarios(token, portfolio_id).items()}
-        if not settings.is_sqlite:  # the hand-written links list, on the same data
-            reference = reference_server.create_app(url)
-            await stack.enter_async_context(reference.router.lifespan_context(reference))
-            scenarios["reference"] = (reference, scenarios["list"][1])
+        scenarios = await scenario_apps(arguments, stack)
         if arguments.profile:
             await _profile(arguments, *scenarios[arguments.profile])
             return
