@@ -84,7 +84,9 @@ def count(arguments: argparse.Namespace, scenario: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", help=f"of {', '.join(SCENARIOS)} (default: all)")
-    parser.add_argument("--database-url", help="a PostgreSQL database (default: SQLite)")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server, for a database of its own (default: SQLite)"
+    )
     parser.add_argument("--count", type=int, default=500, help="requests counted")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)

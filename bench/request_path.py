@@ -6,9 +6,10 @@ access log, the session and token layers, the response).
     .venv/bin/python -m bench.request_path --profile list  # cProfile of one scenario, by package
 
 Default settings (the access log on, at INFO, formatted and written to a file), a SQLite
-database in a temporary folder (`--database-url` for PostgreSQL), a superuser's token, one
-portfolio with 40 links of which 20 have an image. On PostgreSQL, `reference` is the
-hand-written links list of `bench.reference_server` asked the same request.
+database in a temporary folder (`--database-url`: a new database on that PostgreSQL server,
+dropped after), a superuser's token, one portfolio with 40 links of which 20 have an image.
+On PostgreSQL, `reference` is the hand-written links list of `bench.reference_server` asked
+the same request.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import httpx
 from PIL import Image
 
 from bench import reference_server
+from bench.server import bench_database
 
 Scope = dict[str, Any]
 
@@ -146,7 +148,8 @@ async def scenario_apps(
     from tests.conftest import run_migrations
 
     folder = Path(tempfile.mkdtemp(prefix="request-path-"))
-    url = arguments.database_url or f"sqlite+aiosqlite:///{folder}/db.sqlite3"
+    # A PostgreSQL server gets a database of its own, dropped after: never the one named.
+    url = stack.enter_context(bench_database(arguments.database_url, str(folder)))
     await asyncio.to_thread(run_migrations, url)
     settings = Settings(
         _env_file=None, database_url=url, media_root=folder / "media", run_worker=False
