@@ -44,6 +44,10 @@ class MediaFile(IdMixin, TimestampMixin, SearchableMixin, StoredMixin, Base):
     placeholder: Mapped[str | None] = mapped_column(String(64), nullable=True)
     focal_x: Mapped[float | None] = mapped_column(Float, nullable=True)
     focal_y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # PostgreSQL only: the file object as the API shows it, its URLs without their prefix,
+    # kept by triggers on this table and its renditions' (see app.common.json_sql). Never
+    # loaded by the ORM; NULL on SQLite.
+    object_json: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     thumbnails: Mapped[list["MediaThumbnail"]] = relationship(
         back_populates="file",
