@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import ClauseAdapter, unwrap_order_by
 
 from app.common.pagination import PageRequest
 from app.common.sql import AnySelect, Prepared, read
@@ -209,31 +210,36 @@ def whole_page_json(
     id), `order_by` is the list's default ordering, `:limit` and `:offset` bind the page, and
     `objects(ids)` is the JSON array of the rows whose ids are in the array `ids`, in order.
     The page most requests ask for then costs one round trip and no statement building.
+
+    The page is the first rows by a bounded sort, numbered once they are cut: numbering and
+    counting every row in one window (`count(*) OVER ()`) sorted the whole list, half the cost
+    of a page of portfolios.
     """
-    page = (
-        statement.with_only_columns(
-            id_column.label("id"),
-            func.count().over().label("total"),
-            func.row_number().over(order_by=order_by).label("position"),
-        )
+    sort_columns = [column for clause in order_by for column in unwrap_order_by(clause)]
+    ordered = (
+        statement.with_only_columns(id_column.label("id"), *sort_columns)
         .order_by(*order_by)
         .limit(bindparam("limit", type_=BigInteger))
         .offset(bindparam("offset", type_=BigInteger))
-        .cte("page")
+        .subquery("ordered")
     )
+    in_ordered = ClauseAdapter(ordered)
+    position = func.row_number().over(order_by=[in_ordered.traverse(c) for c in order_by])
+    page = select(ordered.c.id, position.label("position")).cte("page")
     in_order = select(func.array_agg(aggregate_order_by(page.c.id, page.c.position)))
     ids = cast(in_order.scalar_subquery(), ARRAY(BigInteger))  # an array, not a row set
-    total = select(page.c.total).limit(1).scalar_subquery()
-    return Prepared(select(total, objects(ids).scalar_subquery()))
+    total = statement.with_only_columns(func.count(), maintain_column_froms=True)
+    return Prepared(select(total.scalar_subquery(), objects(ids).scalar_subquery()))
 
 
 async def whole_page(
     session: AsyncSession, statement: Prepared, page: PageRequest, params: dict[str, Any]
 ) -> tuple[int | None, str]:
-    """Run a `whole_page_json` statement: (total, JSON), or (None, "[]") for an empty page."""
+    """Run a `whole_page_json` statement: (total, JSON), or (None, "[]") for an empty page
+    (the caller tells a page past the end from a parent that does not exist)."""
     limits = {"limit": page.limit, "offset": page.offset}
     total, results = (await statement.rows(session, {**params, **limits}))[0]
-    return (None, "[]") if total is None else (int(total), results)
+    return (None, "[]") if results == "[]" else (int(total), results)
 
 
 async def page_ids(
