@@ -211,9 +211,9 @@ def whole_page_json(
     `objects(ids)` is the JSON array of the rows whose ids are in the array `ids`, in order.
     The page most requests ask for then costs one round trip and no statement building.
 
-    The page is the first rows by a bounded sort, numbered once they are cut: numbering and
-    counting every row in one window (`count(*) OVER ()`) sorted the whole list, half the cost
-    of a page of portfolios.
+    The page is the first rows by a bounded sort, numbered once they are cut, and the list is
+    counted apart: numbering and counting every row in one window (`count(*) OVER ()`) sorted
+    the whole list, a third of the statement for a page of portfolios.
     """
     sort_columns = [column for clause in order_by for column in unwrap_order_by(clause)]
     ordered = (
