@@ -71,16 +71,13 @@ def page_response(
 
 
 def raw_page_response(
-    request: Request, page: PageRequest, count: int, results_json: str
+    request: Request, page: PageRequest, count: int, results_json: bytes
 ) -> Response:
-    """The DRF page body around a results array the database already wrote as JSON."""
+    """The DRF page body around a results array already written as JSON (UTF-8)."""
     links = [next_link(request, page, count), previous_link(request, page)]
     next_json, previous_json = (json.dumps(link, ensure_ascii=False) for link in links)
-    body = (
-        f'{{"count":{count},"next":{next_json},"previous":{previous_json},'
-        f'"results":{results_json}}}'
-    )
-    return Response(body.encode(), media_type="application/json")
+    head = f'{{"count":{count},"next":{next_json},"previous":{previous_json},"results":'
+    return Response(b"".join((head.encode(), results_json, b"}")), media_type="application/json")
 
 
 def json_text(value: Any) -> str:

@@ -142,6 +142,14 @@ def as_text(element: Any) -> ColumnElement[str]:
     return cast(element, Text)
 
 
+def as_utf8(element: Any) -> ColumnElement[bytes]:
+    """JSON handed over as the UTF-8 bytes of a response body: nothing decodes it into a
+    string on the way to the client, nor encodes it back. Text holding any non-ASCII character
+    goes through Python's slow paths both ways: 30 µs and 130 µs for a 46 KB portfolio with a
+    Persian title, a sixth of a retrieve."""
+    return func.convert_to(as_text(element), constant("'UTF8'"))
+
+
 def thumbnails_sql(media: Any, prefix: Any) -> ColumnElement[Any]:
     """The `thumbnails` list of one media row: a correlated subquery."""
     thumbnail = aliased(MediaThumbnail)
@@ -234,12 +242,12 @@ def whole_page_json(
 
 async def whole_page(
     session: AsyncSession, statement: Prepared, page: PageRequest, params: dict[str, Any]
-) -> tuple[int | None, str]:
-    """Run a `whole_page_json` statement: (total, JSON), or (None, "[]") for an empty page
+) -> tuple[int | None, bytes]:
+    """Run a `whole_page_json` statement: (total, JSON), or (None, b"[]") for an empty page
     (the caller tells a page past the end from a parent that does not exist)."""
     limits = {"limit": page.limit, "offset": page.offset}
     total, results = (await statement.rows(session, {**params, **limits}))[0]
-    return (None, "[]") if results == "[]" else (int(total), results)
+    return (None, b"[]") if results == b"[]" else (int(total), results)
 
 
 async def page_ids(
@@ -270,7 +278,7 @@ async def json_page(
     page: PageRequest,
     objects: Prepared,
     params: dict[str, Any],
-) -> tuple[int | None, str]:
+) -> tuple[int | None, bytes]:
     """One page as a JSON array written by PostgreSQL, and the total count (None if empty).
 
     Two queries: the page's ids from `statement` (built per request, small), then `objects`,
@@ -280,6 +288,6 @@ async def json_page(
     """
     total, ids = await page_ids(session, statement, id_column, order_by, page)
     if total is None:
-        return None, "[]"
-    results: str = await objects.scalar(session, {**params, "ids": ids})
+        return None, b"[]"
+    results: bytes = await objects.scalar(session, {**params, "ids": ids})
     return total, results

@@ -15,7 +15,7 @@ from app.common.crud import json_text, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
-    as_text,
+    as_utf8,
     drf_datetime_sql,
     embedded_media_sql,
     json_page,
@@ -104,7 +104,7 @@ def _links_json(ids: Any = PAGE_IDS) -> AnySelect:
         "updated_at", drf_datetime_sql(PortfolioLink.updated_at),
     )  # fmt: skip
     return (
-        select(as_text(ordered_json_array(item, PortfolioLink.id, ids)))
+        select(as_utf8(ordered_json_array(item, PortfolioLink.id, ids)))
         .select_from(PortfolioLink)
         .outerjoin(media, media.id == PortfolioLink.image_id)
         .where(PortfolioLink.id == func.any(ids))
@@ -123,8 +123,8 @@ async def one_link(session: AsyncSession, link: PortfolioLink, url_for: MediaUrl
     one statement)."""
     if uses_database_json(session, url_for.prefix):
         params = {"ids": [link.id], "media_prefix": url_for.prefix}
-        one_element_array: str = await LINKS_JSON.scalar(session, params)
-        return one_element_array[1:-1].encode()
+        one_element_array: bytes = await LINKS_JSON.scalar(session, params)
+        return one_element_array[1:-1]
     return json_text((await link_payloads(session, [link], url_for))[0]).encode()
 
 
@@ -141,8 +141,9 @@ async def link_page(
     query: ListQuery,
     page: PageRequest,
     url_for: MediaUrls,
-) -> tuple[int, str]:
-    """The total and the page's results as a JSON array; 404 if the portfolio does not exist.
+) -> tuple[int, bytes]:
+    """The total and the page's results as a JSON array (UTF-8); 404 if the portfolio does
+    not exist.
 
     On PostgreSQL the plain page takes one prepared statement, any other two (ids, then JSON).
     An empty page asks whether the portfolio exists (links found prove it does)."""
@@ -166,4 +167,4 @@ async def link_page(
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     if not rows:
         await require_portfolio(session, portfolio_id)
-    return count, json_text(await link_payloads(session, rows, url_for))
+    return count, json_text(await link_payloads(session, rows, url_for)).encode()

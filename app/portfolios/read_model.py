@@ -29,7 +29,7 @@ from app.common.crud import json_text, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
-    as_text,
+    as_utf8,
     constant,
     drf_datetime_sql,
     file_by_id_sql,
@@ -281,7 +281,7 @@ def _page_json(ids: Any, *, public: bool = False) -> AnySelect:
     """The JSON array of the portfolios whose ids are in the array `ids`, in that order."""
     in_page = func.any(ids)
     page = _portfolio_json(_page_media(in_page), public=public)
-    return select(as_text(ordered_json_array(page, Portfolio.id, ids))).where(
+    return select(as_utf8(ordered_json_array(page, Portfolio.id, ids))).where(
         Portfolio.id == in_page
     )
 
@@ -292,7 +292,7 @@ def _pages_json(public: bool) -> Prepared:
 
 def _one_json(public: bool) -> Prepared:
     one = _portfolio_json(_page_media(_PORTFOLIO_ID), public=public)
-    return Prepared(select(as_text(one)).where(Portfolio.id == _PORTFOLIO_ID))
+    return Prepared(select(as_utf8(one)).where(Portfolio.id == _PORTFOLIO_ID))
 
 
 def _shown_keys_and_newest(page_media: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
@@ -342,7 +342,7 @@ def _public_pages_json() -> Prepared:
     page = _portfolio_json(lookup, public=True)
     keys, newest = _shown_keys_and_newest(page_media)
     return Prepared(
-        select(as_text(ordered_json_array(page, Portfolio.id)), keys, newest).where(
+        select(as_utf8(ordered_json_array(page, Portfolio.id)), keys, newest).where(
             Portfolio.id == _IN_PAGE
         )
     )
@@ -360,9 +360,10 @@ PORTFOLIO_JSON = {public: _one_json(public) for public in (False, True)}
 
 async def portfolio_json(
     session: AsyncSession, portfolio_id: int, prefix: str, *, public: bool = False
-) -> str | None:
-    """One portfolio's JSON written by PostgreSQL, or None if there is no such portfolio."""
-    found: str | None = await PORTFOLIO_JSON[public].scalar(
+) -> bytes | None:
+    """One portfolio's JSON written by PostgreSQL (UTF-8), or None if there is no such
+    portfolio."""
+    found: bytes | None = await PORTFOLIO_JSON[public].scalar(
         session, {"id": portfolio_id, "media_prefix": prefix}
     )
     return found
@@ -378,7 +379,7 @@ async def one_portfolio(
         found = await portfolio_json(session, portfolio_id, url_for.prefix, public=public)
         if found is None:
             raise NotFound()
-        return found.encode()
+        return found
     rows = await repository.portfolio_rows(session, portfolio_id)
     if not rows:
         raise NotFound()
@@ -391,7 +392,7 @@ Described = tuple[list[str], datetime | None]  # surrogate keys, newest `updated
 
 async def public_page(
     session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
-) -> tuple[int, str, Described | None]:
+) -> tuple[int, bytes, Described | None]:
     """`portfolio_page(public=True)`, and on PostgreSQL what the page shows, written with it
     (None: read it off the JSON)."""
     if not uses_database_json(session, url_for.prefix):
@@ -401,7 +402,7 @@ async def public_page(
     total, ids = await page_ids(session, statement, Portfolio.id, repository.order_by(query), page)
     if total is None:
         count, _rows = await fetch_page(session, statement, page)
-        return count, "[]", ([], None)
+        return count, b"[]", ([], None)
     params = {"ids": ids, "media_prefix": url_for.prefix}
     results, keys, newest = (await PUBLIC_PAGE_DESCRIBED.rows(session, params))[0]
     return total, results, (keys.split(" ") if keys else [], newest)
@@ -414,8 +415,8 @@ async def portfolio_page(
     url_for: MediaUrls,
     *,
     public: bool = False,
-) -> tuple[int, str]:
-    """The total and the page's results as a JSON array.
+) -> tuple[int, bytes]:
+    """The total and the page's results as a JSON array (UTF-8).
 
     On PostgreSQL the staff's plain page takes one statement, any other two (ids, then JSON)
     and a count for an empty page; in Python
@@ -437,4 +438,5 @@ async def portfolio_page(
             total, _rows = await fetch_page(session, statement, page)
         return total, results
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
-    return count, json_text(await portfolio_payloads(session, rows, url_for, public=public))
+    payloads = await portfolio_payloads(session, rows, url_for, public=public)
+    return count, json_text(payloads).encode()

@@ -54,7 +54,7 @@ CACHE_HEADERS = {
 }
 # A body, and what it shows when its query wrote that too (else it is read off the body).
 Build = Callable[[], Awaitable[tuple[bytes, Described | None]]]
-NamedPage = Callable[[Any, ListQuery, PageRequest, Any], Awaitable[tuple[int, str]]]
+NamedPage = Callable[[Any, ListQuery, PageRequest, Any], Awaitable[tuple[int, bytes]]]
 
 
 def _urls(request: Request, storage: Any) -> service.PublicMediaUrls:

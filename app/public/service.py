@@ -51,7 +51,7 @@ def _active(query: PortfolioQuery) -> PortfolioQuery:
 
 async def portfolio_page(
     session: AsyncSession, query: PortfolioQuery, page: PageRequest, url_for: MediaUrls
-) -> tuple[int, str, portfolios.Described | None]:
+) -> tuple[int, bytes, portfolios.Described | None]:
     return await portfolios.public_page(session, _active(query), page, url_for)
 
 
@@ -81,16 +81,16 @@ def _used_employers() -> ColumnElement[bool]:
 
 async def tag_page(
     session: AsyncSession, query: ListQuery, page: PageRequest, url_for: MediaUrls
-) -> tuple[int, str]:
+) -> tuple[int, bytes]:
     count, results = await tags.list_page(session, query, page, url_for, _used_tags())
-    return count, json_text(results)
+    return count, json_text(results).encode()
 
 
 async def employer_page(
     session: AsyncSession, query: ListQuery, page: PageRequest, url_for: MediaUrls
-) -> tuple[int, str]:
+) -> tuple[int, bytes]:
     count, results = await employers.list_page(session, query, page, url_for, _used_employers())
-    return count, json_text(results)
+    return count, json_text(results).encode()
 
 
 def not_found_body() -> bytes:
