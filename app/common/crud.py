@@ -86,6 +86,11 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def json_body(value: Any) -> bytes:
+    """`json_text` as a response body (UTF-8), as the pages and objects PostgreSQL writes are."""
+    return json_text(value).encode()
+
+
 def json_response(body: bytes, status: int = 200) -> Response:
     """A body a read model wrote as JSON, sent as it is."""
     return Response(body, status, media_type="application/json")

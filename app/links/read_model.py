@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import json_text, uses_database_json
+from app.common.crud import json_body, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
@@ -125,7 +125,7 @@ async def one_link(session: AsyncSession, link: PortfolioLink, url_for: MediaUrl
         params = {"ids": [link.id], "media_prefix": url_for.prefix}
         one_element_array: bytes = await LINKS_JSON.scalar(session, params)
         return one_element_array[1:-1]
-    return json_text((await link_payloads(session, [link], url_for))[0]).encode()
+    return json_body((await link_payloads(session, [link], url_for))[0])
 
 
 async def get_link(
@@ -167,4 +167,4 @@ async def link_page(
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     if not rows:
         await require_portfolio(session, portfolio_id)
-    return count, json_text(await link_payloads(session, rows, url_for)).encode()
+    return count, json_body(await link_payloads(session, rows, url_for))

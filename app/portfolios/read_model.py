@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.common.crud import json_text, uses_database_json
+from app.common.crud import json_body, uses_database_json
 from app.common.json_sql import (
     MEDIA_PREFIX,
     PAGE_IDS,
@@ -384,7 +384,7 @@ async def one_portfolio(
     if not rows:
         raise NotFound()
     payloads = await portfolio_payloads(session, rows, url_for, public=public)
-    return json_text(payloads[0]).encode()
+    return json_body(payloads[0])
 
 
 Described = tuple[list[str], datetime | None]  # surrogate keys, newest `updated_at`
@@ -439,4 +439,4 @@ async def portfolio_page(
         return total, results
     count, rows = await fetch_page(session, statement.order_by(*order_by), page)
     payloads = await portfolio_payloads(session, rows, url_for, public=public)
-    return count, json_text(payloads).encode()
+    return count, json_body(payloads)

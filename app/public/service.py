@@ -6,7 +6,7 @@ from urllib.parse import quote
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.crud import json_text
+from app.common.crud import json_body
 from app.common.listing import ListQuery
 from app.common.pagination import PageRequest
 from app.employers.service import employers
@@ -83,15 +83,15 @@ async def tag_page(
     session: AsyncSession, query: ListQuery, page: PageRequest, url_for: MediaUrls
 ) -> tuple[int, bytes]:
     count, results = await tags.list_page(session, query, page, url_for, _used_tags())
-    return count, json_text(results).encode()
+    return count, json_body(results)
 
 
 async def employer_page(
     session: AsyncSession, query: ListQuery, page: PageRequest, url_for: MediaUrls
 ) -> tuple[int, bytes]:
     count, results = await employers.list_page(session, query, page, url_for, _used_employers())
-    return count, json_text(results).encode()
+    return count, json_body(results)
 
 
 def not_found_body() -> bytes:
-    return json_text(NotFound().body()).encode()
+    return json_body(NotFound().body())
