@@ -26,6 +26,21 @@ down_revision: str | None = "7a41c0de9b52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The key/value arguments that every file object has, first and last (`file_json`,
+# `file_extras`), for `media` (a media_file row).
+FILE_FIELDS = """\
+        'id', media.id,
+        'type', media.kind,
+        'name', media.name,
+        'size', media.size,
+        'human_readable_size', portfolio_api_human_size(media.size),
+        'f', media.url_path,"""
+FILE_EXTRAS = """\
+        'mime_type', media.mime_type,
+        'alt', media.alt,
+        'created_at', portfolio_api_drf_time(media.created_at),
+        'updated_at', portfolio_api_drf_time(media.updated_at)"""
+
 FUNCTIONS = [
     # `drf_datetime`: UTC, `Z`, microseconds only when not zero.
     """
@@ -51,17 +66,12 @@ LANGUAGE sql IMMUTABLE AS $$
 $$
 """,
     # `media_payload` with an empty URL prefix: an image object for images, a file object
-    # for anything else.
-    """
+    # for anything else (the same fields, without the image's).
+    f"""
 CREATE FUNCTION portfolio_api_media_object(media media_file) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN media.kind = 'image' THEN json_build_object(
-        'id', media.id,
-        'type', media.kind,
-        'name', media.name,
-        'size', media.size,
-        'human_readable_size', portfolio_api_human_size(media.size),
-        'f', media.url_path,
+{FILE_FIELDS}
         'width', media.width,
         'height', media.height,
         'mode', media.mode,
@@ -83,21 +93,10 @@ LANGUAGE sql STABLE AS $$
             ), '[]')
             FROM media_variant AS v WHERE v.file_id = media.id
         ),
-        'mime_type', media.mime_type,
-        'alt', media.alt,
-        'created_at', portfolio_api_drf_time(media.created_at),
-        'updated_at', portfolio_api_drf_time(media.updated_at)
+{FILE_EXTRAS}
     ) ELSE json_build_object(
-        'id', media.id,
-        'type', media.kind,
-        'name', media.name,
-        'size', media.size,
-        'human_readable_size', portfolio_api_human_size(media.size),
-        'f', media.url_path,
-        'mime_type', media.mime_type,
-        'alt', media.alt,
-        'created_at', portfolio_api_drf_time(media.created_at),
-        'updated_at', portfolio_api_drf_time(media.updated_at)
+{FILE_FIELDS}
+{FILE_EXTRAS}
     ) END::text
 $$
 """,
