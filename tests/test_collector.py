@@ -16,7 +16,7 @@ async def test_a_started_app_freezes_what_it_built_and_raises_the_young_threshol
     assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
 
 
-async def test_concurrent_reads_run_no_collection(client: httpx.AsyncClient) -> None:
+async def test_concurrent_requests_run_no_collection(client: httpx.AsyncClient) -> None:
     """What the threshold is for: sixteen requests in flight at a time, five times over, set off
     no collection (at Python's default threshold they set off four)."""
     keep_collector_off_the_request_path()  # a fresh count, as a worker has after startup
